@@ -24,6 +24,8 @@ class ModelEntry:
         input_kind: one of ``INPUT_KINDS``.
         defaults: training defaults this model prefers (e.g. ``{"batch_size": 16}``).
         description: one line for ``list_models`` / ``--help``.
+        unfreeze: optional ``unfreeze(model) -> model`` for a second, fine-tuning phase
+            (``--unfreeze-after E``): makes the layers trainable that phase 2 trains.
     """
 
     name: str
@@ -31,12 +33,14 @@ class ModelEntry:
     input_kind: str
     defaults: dict
     description: str
+    unfreeze: Callable[[keras.Model], keras.Model] | None = None
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
-def register_model(name: str, *, input_kind: str, defaults: dict | None = None, description: str = ""):
+def register_model(name: str, *, input_kind: str, defaults: dict | None = None, description: str = "",
+                   unfreeze: Callable[[keras.Model], keras.Model] | None = None):
     """Decorator registering ``build(input_shape, num_classes, **options)`` under ``name``.
 
     Raises:
@@ -51,7 +55,7 @@ def register_model(name: str, *, input_kind: str, defaults: dict | None = None, 
         doc = description or (builder.__doc__ or "").strip().splitlines()[0:1]
         _REGISTRY[name] = ModelEntry(
             name, builder, input_kind, dict(defaults or {}),
-            doc if isinstance(doc, str) else (doc[0] if doc else ""),
+            doc if isinstance(doc, str) else (doc[0] if doc else ""), unfreeze,
         )
         return builder
 

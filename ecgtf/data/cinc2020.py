@@ -1,0 +1,146 @@
+"""PhysioNet/CinC Challenge 2020/2021 reader (Perez Alday et al., Physiol Meas 2020).
+
+Layout: a folder (searched recursively) of ``*.hea`` headers with ``#Dx:`` SNOMED CT
+codes and ``.mat`` signals, 12 leads, sampling rates from 257 to 1000 Hz. Optional
+official scoring tables (``dx_mapping_scored.csv``, ``weights.csv``) are looked for in
+``scoring/evaluation-2020`` beside or inside the data folder, or given explicitly.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+
+import numpy as np
+import pandas as pd
+
+from ecgtf.data.base import Reader
+from ecgtf.data.record import Record, RecordError
+from ecgtf.data.tasks import Task
+from ecgtf.data.wfdb_io import read_record
+
+NORMAL_CLASS = "426783006"
+# The 27 SNOMED CT codes scored in the 2020 challenge (dx_mapping_scored.csv), in the
+# order of the official weights.csv, with their abbreviations.
+SCORED_2020 = (
+    ("270492004", "IAVB"), ("164889003", "AF"), ("164890007", "AFL"), ("426627000", "Brady"),
+    ("713427006", "CRBBB"), ("713426002", "IRBBB"), ("445118002", "LAnFB"), ("39732003", "LAD"),
+    ("164909002", "LBBB"), ("251146004", "LQRSV"), ("698252002", "NSIVCB"), ("10370003", "PR"),
+    ("284470004", "PAC"), ("427172004", "PVC"), ("164947007", "LPR"), ("111975006", "LQT"),
+    ("164917005", "QAb"), ("47665007", "RAD"), ("59118001", "RBBB"), ("427393009", "SA"),
+    ("426177001", "SB"), ("426783006", "NSR"), ("427084000", "STach"), ("63593006", "SVPB"),
+    ("164934002", "TAb"), ("59931005", "TInv"), ("17338001", "VPB"),
+)
+# Codes the challenge scores as one class; the first code names the class.
+EQUIVALENT = {"59118001": "713427006", "63593006": "284470004", "17338001": "427172004"}
+
+
+def scored_classes() -> tuple[list[str], list[str]]:
+    """The ``scored27`` classes after merging equivalent codes: ``(codes, names)`` (24 each)."""
+    abbrev = dict(SCORED_2020)
+    codes = [c for c, _ in SCORED_2020 if c not in EQUIVALENT]
+    merged = {v: k for k, v in EQUIVALENT.items()}
+    names = [abbrev[c] + (f"/{abbrev[merged[c]]}" if c in merged else "") for c in codes]
+    return codes, names
+
+
+class CinC2020Reader(Reader):
+    """Reads PhysioNet/CinC 2020/2021 12-lead records.
+
+    Args:
+        data_dir: folder with ``*.hea``/``*.mat`` (sub-folders are searched too).
+        scoring_dir: folder with the official ``weights.csv`` (and mapping tables);
+            found automatically under ``scoring/evaluation-2020`` when omitted.
+    """
+
+    name = "cinc2020"
+    expected_leads = 12
+    native_rate = 500.0
+    default_task = "scored27"
+
+    def __init__(self, data_dir: str, scoring_dir: str | None = None):
+        super().__init__(data_dir)
+        self.scoring_dir = scoring_dir or self._find_scoring_dir()
+        self._frame = None
+        self._task = None
+
+    def check_layout(self) -> None:
+        self._headers = sorted(glob.glob(os.path.join(self.data_dir, "**", "*.hea"), recursive=True))
+        if not self._headers:
+            raise self._missing("*.hea headers with '#Dx:' SNOMED codes beside their .mat signals")
+
+    def _find_scoring_dir(self) -> str | None:
+        for base in (self.data_dir, os.path.dirname(os.path.abspath(self.data_dir))):
+            for sub in ("scoring/evaluation-2020", "scoring", "evaluation-2020"):
+                candidate = os.path.join(base, sub)
+                if os.path.isfile(os.path.join(candidate, "weights.csv")):
+                    return candidate
+        return None
+
+    def index(self):
+        if self._frame is not None:
+            return self._frame
+        rows, problems = [], []
+        for hea in self._headers:
+            path = hea[:-4]
+            rid = os.path.basename(path)
+            try:
+                dx = _read_dx(hea)
+            except (OSError, UnicodeDecodeError) as err:
+                problems.append((rid, f"header does not parse: {err}"))
+                continue
+            if dx is None:
+                problems.append((rid, "header does not parse: no '#Dx:' line"))
+                continue
+            bad = [c for c in dx if not c.isdigit()]
+            if bad:
+                problems.append((rid, f"label code not in the mapping (not a SNOMED CT code): {', '.join(bad)}"))
+                continue
+            rows.append({"record_id": rid, "path": path, "codes": dx, "source": _source(rid)})
+        self._frame = (pd.DataFrame(rows, columns=["record_id", "path", "codes", "source"]), problems)
+        return self._frame
+
+    def read(self, row) -> Record:
+        return read_record(row["path"], record_id=row["record_id"], codes=row["codes"],
+                           meta={"source": row["source"]})
+
+    @property
+    def task_names(self):
+        return ("scored27",)
+
+    def task(self, name: str) -> Task:
+        if name != "scored27":
+            raise self._unknown_task(name)
+        if self._task is None:
+            codes, names = scored_classes()
+            extras = {"snomed_codes": codes, "normal_class": NORMAL_CLASS, "weights": None}
+            if self.scoring_dir:
+                from ecgtf.evaluation.scores import load_weights
+
+                _, weights = load_weights(os.path.join(self.scoring_dir, "weights.csv"), classes=codes)
+                extras.update(weights=np.asarray(weights), weights_csv=os.path.join(self.scoring_dir, "weights.csv"))
+            self._task = Task("scored27", tuple(names), "multilabel", "challenge_metric", extras)
+        return self._task
+
+    def encode(self, task: Task, codes):
+        if task.name != "scored27":
+            raise self._unknown_task(task.name)
+        present = {EQUIVALENT.get(c, c) for c in codes}
+        return np.array([c in present for c in task.extras["snomed_codes"]], dtype=np.int8)
+
+
+def _read_dx(hea_path: str) -> tuple[str, ...] | None:
+    with open(hea_path, encoding="ascii", errors="ignore") as f:
+        for line in f:
+            if line.startswith("#") and line.lstrip("# ").lower().startswith("dx:"):
+                value = line.split(":", 1)[1]
+                return tuple(c.strip() for c in value.split(",") if c.strip())
+    return None
+
+
+def _source(record_id: str) -> str:
+    """The source database, from the record id's prefix (A: CPSC, Q: CPSC-Extra, I: INCART,
+    S: PTB, HR: PTB-XL, E: Georgia, JS: Chapman-Ningbo)."""
+    prefix = record_id.rstrip("0123456789")
+    return {"A": "CPSC", "Q": "CPSC-Extra", "I": "INCART", "S": "PTB", "HR": "PTB-XL",
+            "E": "Georgia", "JS": "Chapman-Ningbo"}.get(prefix, prefix or "unknown")

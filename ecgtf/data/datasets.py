@@ -1,0 +1,235 @@
+"""Datasets by name: reader choice, decode-once caching, labels and splits.
+
+``load_dataset`` is the one entry point the scripts use::
+
+    data = load_dataset("ptbxl", "../shared/data/ptbxl", task="superdiagnostic", sampling_rate=100)
+    data.labels        # (N, C) int8, one row per usable record
+    data.signal(i)     # (samples, leads) float32 mV of the i-th usable record
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from ecgtf.data import transforms
+from ecgtf.data.base import Reader
+from ecgtf.data.cache import RecordStore, StoreWriter, cache_key, default_cache_root
+from ecgtf.data.cinc2017 import CinC2017Reader
+from ecgtf.data.cinc2020 import CinC2020Reader
+from ecgtf.data.ptbxl import PTBXLReader
+from ecgtf.data.record import RecordError, SkipLog, validate_record
+from ecgtf.data.tasks import Task
+
+READERS = {"ptbxl": PTBXLReader, "cinc2017": CinC2017Reader, "cinc2020": CinC2020Reader}
+DATASETS = ("synthetic", *READERS)
+# The synthetic data is written in the layout of the dataset whose task is asked for.
+SYNTHETIC_LAYOUT = {"af4": "cinc2017", "scored27": "cinc2020"}
+FILTERS = {
+    "none": lambda x, fs: x,
+    "bandpass": lambda x, fs: transforms.bandpass(x, fs, 0.5, 40.0),
+    "baseline": lambda x, fs: transforms.remove_baseline(x, fs),
+}
+
+
+def synthetic_layout(task: str | None) -> str:
+    """The on-disk layout the synthetic data takes for ``task`` (``af4`` -> cinc2017, ...)."""
+    return SYNTHETIC_LAYOUT.get(task or "", "ptbxl") if task else "cinc2017"
+
+
+def make_reader(dataset: str, data_dir: str, sampling_rate: float | None = None,
+                scoring_dir: str | None = None) -> Reader:
+    """The reader for ``dataset`` over ``data_dir``; unknown names list the valid ones."""
+    if dataset not in READERS:
+        raise KeyError(f"unknown dataset {dataset!r}; valid datasets: {', '.join(DATASETS)}")
+    if dataset == "ptbxl":
+        # PTB-XL ships 100 and 500 Hz files: read the closest one at or above the target.
+        files_rate = 100 if sampling_rate is None or float(sampling_rate) <= 100 else 500
+        return PTBXLReader(data_dir, sampling_rate=files_rate)
+    if dataset == "cinc2020":
+        return CinC2020Reader(data_dir, scoring_dir=scoring_dir)
+    return READERS[dataset](data_dir)
+
+
+@dataclasses.dataclass
+class LoadedData:
+    """A dataset decoded to one sampling rate, with the labels of one task.
+
+    Attributes:
+        name: dataset name.
+        task: the :class:`Task`.
+        store: the :class:`RecordStore` holding every decoded record.
+        positions: store positions of the records that belong to the task, ``(N,)``.
+        labels: ``(N, task.num_outputs)`` int8.
+        meta: per-record DataFrame (``record_id`` and meta columns such as ``fold``), ``N`` rows.
+        skipped: DataFrame ``(dataset, record_id, reason)`` of records left out.
+        load_seconds: time this load took.
+        from_cache: True when the signals came from an existing store.
+    """
+
+    name: str
+    task: Task
+    store: RecordStore
+    positions: np.ndarray
+    labels: np.ndarray
+    meta: pd.DataFrame
+    skipped: pd.DataFrame
+    load_seconds: float = 0.0
+    from_cache: bool = False
+    data_dir: str = ""
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    @property
+    def sampling_rate(self) -> float:
+        return self.store.sampling_rate
+
+    @property
+    def lead_names(self) -> tuple[str, ...]:
+        return self.store.lead_names
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return self.store.lengths[self.positions]
+
+    def signal(self, i: int) -> np.ndarray:
+        return self.store.signal(int(self.positions[i]))
+
+    def class_counts(self) -> dict[str, int]:
+        counts = self.labels.sum(axis=0)
+        if self.task.kind == "binary":
+            return {self.task.classes[0]: int(len(self) - counts[0]), self.task.classes[1]: int(counts[0])}
+        return {c: int(n) for c, n in zip(self.task.classes, counts)}
+
+
+def load_dataset(dataset: str, data_dir: str | None, task: str | None = None, sampling_rate: float | None = None,
+                 *, strict: bool = False, cache_root: str | None = None, signal_filter: str = "none",
+                 scoring_dir: str | None = None, synthetic_n: int | None = None, seed: int = 0,
+                 progress: bool = True, refresh: bool = False) -> LoadedData:
+    """Reads (or takes from the cache) a dataset and labels it for ``task``.
+
+    Args:
+        dataset: ``synthetic``, ``ptbxl``, ``cinc2017`` or ``cinc2020``.
+        data_dir: the dataset folder (ignored for ``synthetic``, which is generated
+            into the cache on first use).
+        task: task name; the dataset's default when None.
+        sampling_rate: target rate in Hz; records are resampled (polyphase) to it.
+            Defaults to the dataset's native rate.
+        strict: raise on the first bad record instead of skipping it.
+        cache_root: where stores live (default ``$ECGTF_CACHE`` or ``~/.cache/ecgtf``).
+        signal_filter: ``none``, ``bandpass`` (0.5-40 Hz) or ``baseline``, applied once at decode.
+        scoring_dir: CinC 2020 scoring tables folder (found automatically when None).
+        synthetic_n: number of synthetic records (the generator's default when None).
+        seed: synthetic generation seed.
+        progress: show a progress bar while decoding.
+        refresh: rebuild the store even when one exists.
+    """
+    start = time.perf_counter()
+    if signal_filter not in FILTERS:
+        raise ValueError(f"signal_filter must be one of {', '.join(FILTERS)}, got {signal_filter!r}")
+    if dataset == "synthetic":
+        from ecgtf.data.synthetic_layouts import ensure_synthetic
+
+        layout = synthetic_layout(task)
+        data_dir = ensure_synthetic(layout, root=os.path.join(cache_root or default_cache_root(), "synthetic"),
+                                    n=synthetic_n, seed=seed)
+        if layout == "cinc2020":
+            scoring_dir = scoring_dir or None
+        dataset = layout
+    if not data_dir:
+        raise ValueError(f"--data-dir is required for dataset {dataset!r}")
+    if not os.path.isdir(data_dir):
+        raise FileNotFoundError(f"--data-dir {data_dir!r} does not exist; expected the {dataset} folder there.")
+    reader = make_reader(dataset, data_dir, sampling_rate, scoring_dir)
+    task_obj = reader.task(task or reader.default_task)
+    rate = float(sampling_rate or reader.native_rate)
+    store, from_cache = build_store(reader, rate, cache_root=cache_root, strict=strict,
+                                    signal_filter=signal_filter, progress=progress, refresh=refresh)
+    positions, labels = [], []
+    for pos, codes in enumerate(store.records["codes"]):
+        y = reader.encode(task_obj, codes)
+        if y is not None:
+            positions.append(pos)
+            labels.append(y)
+    positions = np.asarray(positions, dtype=np.int64)
+    meta = store.records.iloc[positions].drop(columns=["offset", "length", "codes"]).reset_index(drop=True)
+    skipped = store.skipped.assign(dataset=dataset)[["dataset", "record_id", "reason"]]
+    return LoadedData(
+        name=dataset, task=task_obj, store=store, positions=positions,
+        labels=np.asarray(labels, dtype=np.int8).reshape(len(positions), task_obj.num_outputs),
+        meta=meta, skipped=skipped, load_seconds=time.perf_counter() - start, from_cache=from_cache,
+        data_dir=os.path.abspath(data_dir),
+    )
+
+
+def build_store(reader: Reader, sampling_rate: float, *, cache_root: str | None = None, strict: bool = False,
+                signal_filter: str = "none", progress: bool = True, refresh: bool = False
+                ) -> tuple[RecordStore, bool]:
+    """Decodes every record of ``reader`` once into a :class:`RecordStore` (or reuses one).
+
+    Bad records (header, signal file, NaN, flat lead, lead count, label code) are
+    skipped and listed with their reasons; with ``strict`` the first one raises.
+
+    Returns:
+        ``(store, from_cache)``.
+    """
+    frame, problems = reader.index()
+    key = cache_key(dataset=reader.name, data_dir=os.path.abspath(reader.data_dir), rate=sampling_rate,
+                    filter=signal_filter, records=list(frame["record_id"]), paths_mtime=_mtime(frame),
+                    problems=problems)
+    path = os.path.join(cache_root or default_cache_root(), "stores", f"{reader.name}-{int(sampling_rate)}hz-{key}")
+    if os.path.isfile(os.path.join(path, "store.json")) and not refresh:
+        store = RecordStore(path)
+        if strict and len(store.skipped):
+            first = store.skipped.iloc[0]
+            raise RecordError(first["record_id"], first["reason"])
+        return store, True
+    log = SkipLog(strict=strict)
+    for rid, reason in problems:
+        log.add(reader.name, rid, reason)
+    meta_columns = [c for c in frame.columns if c not in ("record_id", "path", "codes")]
+    writer = StoreWriter(path, sampling_rate, _lead_names(reader, frame), meta_columns)
+    filt = FILTERS[signal_filter]
+    try:
+        for rid, reason in problems:
+            writer.skip(rid, reason)
+        rows = frame.to_dict("records")
+        for row in tqdm(rows, desc=f"decoding {reader.name}", unit="rec", disable=not progress, mininterval=1.0):
+            try:
+                rec = validate_record(reader.read(row), reader.expected_leads)
+            except RecordError as err:
+                log.add(reader.name, err.record_id, err.reason)
+                writer.skip(err.record_id, err.reason)
+                continue
+            sig = transforms.resample(rec.signal_mv, rec.sampling_rate, sampling_rate)
+            rec.signal_mv = filt(sig, sampling_rate)
+            writer.add(rec)
+    except BaseException:
+        writer.abort()
+        raise
+    return writer.finish(dataset=reader.name, data_dir=os.path.abspath(reader.data_dir), filter=signal_filter), False
+
+
+def _lead_names(reader: Reader, frame: pd.DataFrame) -> tuple[str, ...]:
+    """Lead names from the first record that decodes (all records share them)."""
+    for row in frame.head(20).to_dict("records"):
+        try:
+            names = reader.read(row).lead_names
+        except RecordError:
+            continue
+        if len(names) == reader.expected_leads:
+            return tuple(names)
+    return tuple(f"lead{i + 1}" for i in range(reader.expected_leads))
+
+
+def _mtime(frame: pd.DataFrame) -> float:
+    """Newest modification time among a sample of the record headers (cache invalidation)."""
+    paths = list(frame["path"].iloc[:: max(1, len(frame) // 50)]) if len(frame) else []
+    times = [os.path.getmtime(p + ".hea") for p in paths if os.path.exists(p + ".hea")]
+    return max(times) if times else 0.0
