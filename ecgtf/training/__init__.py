@@ -1,0 +1,1 @@
+"""Training and evaluation of registered models on loaded datasets."""
