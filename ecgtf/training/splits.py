@@ -63,6 +63,7 @@ def _by_fold(data, train_folds, val_folds, test_folds, notes):
     if not chosen["val"]:
         last = max(chosen["train"])
         chosen["train"] = [f for f in chosen["train"] if f != last]
+        chosen["val"] = [last]
         notes.append(f"validating on fold {last} instead (training on folds {_fmt(chosen['train'])})")
     for part, wanted in chosen.items():
         missing = sorted(set(wanted) - present)

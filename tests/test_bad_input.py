@@ -1,0 +1,122 @@
+"""Every kind of bad record is skipped with its id and reason, or raises under --strict.
+
+Each test writes its own broken file.
+"""
+
+import os
+
+import numpy as np
+import pytest
+
+from data_builders import ecg_like, write_cinc2017, write_ptbxl
+from ecgtf.data.datasets import load_dataset
+from ecgtf.data.record import RecordError
+from ecgtf.data.wfdb_io import write_record
+
+GOOD = {"A00001": "N", "A00002": "A", "A00003": "O"}
+
+
+def load(root, tmp_path, strict=False, dataset="cinc2017"):
+    return load_dataset(dataset, root, strict=strict, cache_root=str(tmp_path / "cache"), progress=False)
+
+
+def check_skipped(root, tmp_path, record_id, reason_words, dataset="cinc2017", n_good=3):
+    data = load(root, tmp_path, dataset=dataset)
+    assert len(data) == n_good
+    rows = data.skipped[data.skipped["record_id"] == record_id]
+    assert len(rows) == 1, data.skipped
+    reason = rows.iloc[0]["reason"].lower()
+    for word in reason_words:
+        assert word in reason, reason
+    with pytest.raises(RecordError, match=record_id):
+        load(root, tmp_path, strict=True, dataset=dataset)
+    return data
+
+
+def with_bad(tmp_path, label="N", signal=None):
+    signals = {"A00009": signal} if signal is not None else None
+    root = write_cinc2017(tmp_path / "d", {**GOOD, "A00009": label}, signals=signals)
+    return root, os.path.join(root, "training2017", "A00009")
+
+
+def test_header_that_does_not_parse(tmp_path):
+    root, path = with_bad(tmp_path)
+    with open(path + ".hea", "w") as f:
+        f.write("A00009 this is not a header\nnonsense\n")
+    check_skipped(root, tmp_path, "A00009", ["header"])
+
+
+def test_missing_signal_file(tmp_path):
+    root, path = with_bad(tmp_path)
+    os.remove(path + ".mat")
+    check_skipped(root, tmp_path, "A00009", ["missing"])
+
+
+def test_truncated_signal_file(tmp_path):
+    root, path = with_bad(tmp_path)
+    size = os.path.getsize(path + ".mat")
+    with open(path + ".mat", "r+b") as f:
+        f.truncate(size // 2)
+    check_skipped(root, tmp_path, "A00009", ["truncated"])
+
+
+def test_nan_samples(tmp_path):
+    root = write_ptbxl(tmp_path / "d", [{"scp_codes": {"NORM": 100.0}, "fold": 1},
+                                        {"scp_codes": {"IMI": 100.0}, "fold": 2}])
+    dat = os.path.join(root, "records100", "00000", "00002_lr.dat")
+    raw = bytearray(open(dat, "rb").read())
+    raw[24:26] = (-32768).to_bytes(2, "little", signed=True)  # WFDB format 16 NaN sentinel, lead 1
+    open(dat, "wb").write(raw)
+    check_skipped(root, tmp_path, "2", ["nan"], dataset="ptbxl", n_good=1)
+
+
+def test_flat_lead(tmp_path):
+    sig = ecg_like(900, 1, 300)
+    sig[:] = 0.0
+    root, _ = with_bad(tmp_path, signal=sig)
+    check_skipped(root, tmp_path, "A00009", ["flat"])
+
+
+def test_flat_lead_in_12_leads_names_the_lead(tmp_path):
+    sig = ecg_like(200, 12, 100)
+    sig[:, 7] = 0.25
+    root = write_ptbxl(tmp_path / "d", [{"scp_codes": {"NORM": 100.0}, "fold": 1},
+                                        {"scp_codes": {"NORM": 100.0}, "fold": 1, "signal": sig}])
+    data = check_skipped(root, tmp_path, "2", ["flat", "v2"], dataset="ptbxl", n_good=1)
+    assert "V2" in data.skipped.iloc[0]["reason"]
+
+
+def test_wrong_lead_count(tmp_path):
+    root, path = with_bad(tmp_path)
+    write_record(os.path.dirname(path), "A00009", ecg_like(900, 2, 300), 300, ["ECG", "ECG2"], fmt="mat")
+    check_skipped(root, tmp_path, "A00009", ["lead count", "2 leads"])
+
+
+def test_label_code_not_in_mapping(tmp_path):
+    root, _ = with_bad(tmp_path, label="X")
+    check_skipped(root, tmp_path, "A00009", ["label", "'x'"])
+    ptb = write_ptbxl(tmp_path / "p", [{"scp_codes": {"NORM": 100.0}, "fold": 1},
+                                       {"scp_codes": {"NOTACODE": 100.0}, "fold": 1}])
+    check_skipped(ptb, tmp_path / "p2", "2", ["notacode"], dataset="ptbxl", n_good=1)
+
+
+def test_reference_row_with_no_files(tmp_path):
+    root = write_cinc2017(tmp_path / "d", GOOD)
+    with open(os.path.join(root, "training2017", "REFERENCE.csv"), "a") as f:
+        f.write("A00042,N\n")
+    check_skipped(root, tmp_path, "A00042", ["no files"])
+
+
+def test_skipped_csv_and_console_count(tmp_path):
+    from ecgtf.data.record import SkipLog
+
+    root, path = with_bad(tmp_path)
+    os.remove(path + ".mat")
+    data = load(root, tmp_path)
+    log = SkipLog()
+    log.extend(data.skipped.itertuples(index=False, name=None))
+    log.write_csv(tmp_path / "out" / "skipped.csv")
+    text = (tmp_path / "out" / "skipped.csv").read_text().splitlines()
+    assert text[0] == "dataset,record_id,reason" and text[1].startswith("cinc2017,A00009,")
+    assert log.summary().startswith("1 records skipped")
+    assert np.all(np.isfinite(data.signal(0)))

@@ -1,0 +1,71 @@
+"""Typed config merging and the dataset splits."""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ecgtf.config import TrainConfig, load, merge, parse_folds, save
+from ecgtf.data.tasks import Task
+from ecgtf.training.splits import split
+
+
+def test_parse_folds():
+    assert parse_folds("1-3,7") == [1, 2, 3, 7]
+    assert parse_folds(["8", "1-2"]) == [1, 2, 8]
+    assert parse_folds(None) is None
+
+
+def test_merge_rejects_unknown_keys_and_round_trips(tmp_path):
+    cfg = merge(TrainConfig(), {"epochs": 3, "model": "ribeiro"}, "flags")
+    assert cfg.epochs == 3
+    with pytest.raises(KeyError, match="epoks"):
+        merge(cfg, {"epoks": 2}, "my.yaml")
+    save(cfg, tmp_path / "config.yaml")
+    assert load(str(tmp_path / "config.yaml")) == cfg
+
+
+@dataclasses.dataclass
+class Fake:
+    labels: np.ndarray
+    meta: pd.DataFrame
+    task: Task
+
+    def __len__(self):
+        return len(self.labels)
+
+
+def fake_ptbxl(folds):
+    folds = np.asarray(folds)
+    labels = (np.arange(len(folds)) % 2).reshape(-1, 1).astype(np.int8)
+    return Fake(labels, pd.DataFrame({"fold": folds}), Task("mi", ("o", "MI"), "binary", "auc"))
+
+
+def test_ptbxl_default_folds_and_fallback():
+    data = fake_ptbxl(np.repeat(np.arange(1, 11), 3))
+    parts = split(data)
+    assert set(data.meta["fold"][parts["val"]]) == {9} and set(data.meta["fold"][parts["test"]]) == {10}
+    assert set(data.meta["fold"][parts["train"]]) == set(range(1, 9))
+    # Only folds 1-8 present: validate on 8, say so, and never on nothing.
+    data = fake_ptbxl(np.repeat(np.arange(1, 9), 3))
+    notes = []
+    parts = split(data, notes=notes)
+    assert set(data.meta["fold"][parts["val"]]) == {8} and len(parts["test"]) == 0
+    assert any("absent" in n for n in notes) and any("fold 8" in n for n in notes)
+    parts = split(data, train_folds=[1, 2, 3, 4, 5, 6], val_folds=[7], test_folds=[8])
+    assert set(data.meta["fold"][parts["test"]]) == {8}
+    with pytest.raises(ValueError, match="overlap|both"):
+        split(data, train_folds=[1, 2], val_folds=[2])
+    with pytest.raises(ValueError, match="no records"):
+        split(data, train_folds=[1], val_folds=[9])
+
+
+def test_stratified_split_is_seeded_and_stratified():
+    y = np.eye(4, dtype=np.int8)[np.r_[np.zeros(60, int), np.ones(20, int), np.full(15, 2), np.full(5, 3)]]
+    data = Fake(y, pd.DataFrame({"record_id": range(100)}), Task("af4", tuple("NAO~"), "multiclass", "cinc2017_f1"))
+    a, b = split(data, seed=1), split(data, seed=1)
+    np.testing.assert_array_equal(a["val"], b["val"])
+    assert len(a["val"]) == 20 and not set(a["val"]) & set(a["train"])
+    np.testing.assert_array_equal(y[a["val"]].sum(0), [12, 4, 3, 1])
+    assert not np.array_equal(split(data, seed=2)["val"], a["val"])
