@@ -77,13 +77,17 @@ def test_flat_lead(tmp_path):
     check_skipped(root, tmp_path, "A00009", ["flat"])
 
 
-def test_flat_lead_in_12_leads_names_the_lead(tmp_path):
+def test_some_flat_leads_of_12_are_reported_and_kept(tmp_path):
     sig = ecg_like(200, 12, 100)
     sig[:, 7] = 0.25
     root = write_ptbxl(tmp_path / "d", [{"scp_codes": {"NORM": 100.0}, "fold": 1},
                                         {"scp_codes": {"NORM": 100.0}, "fold": 1, "signal": sig}])
-    data = check_skipped(root, tmp_path, "2", ["flat", "v2"], dataset="ptbxl", n_good=1)
-    assert "V2" in data.skipped.iloc[0]["reason"]
+    data = load(root, tmp_path, dataset="ptbxl")
+    # Some flat leads of 12: the record is kept and the leads are reported; --strict stops.
+    assert len(data) == 2 and data.skipped.empty
+    assert list(data.warnings["record_id"]) == ["2"] and "V2" in data.warnings.iloc[0]["reason"]
+    with pytest.raises(RecordError, match="V2"):
+        load(root, tmp_path, strict=True, dataset="ptbxl")
 
 
 def test_wrong_lead_count(tmp_path):

@@ -38,6 +38,7 @@ class RecordStore:
     Attributes:
         records: DataFrame with ``record_id``, ``offset``, ``length``, ``codes`` (tuple) and meta columns.
         skipped: DataFrame ``(record_id, reason)`` of records left out while building.
+        warnings: DataFrame ``(record_id, reason)`` of records kept despite a problem.
         sampling_rate: Hz of every stored signal.
         lead_names: lead names of every stored signal.
     """
@@ -53,6 +54,7 @@ class RecordStore:
                                    keep_default_na=False)
         self.records["codes"] = [tuple(json.loads(c)) for c in self.records["codes"]]
         self.skipped = pd.read_csv(os.path.join(path, "skipped.csv"), dtype=str, keep_default_na=False)
+        self.warnings = pd.read_csv(os.path.join(path, "warnings.csv"), dtype=str, keep_default_na=False)
         total = int(info["total_samples"])
         n_leads = len(self.lead_names)
         self.signals = (np.memmap(os.path.join(path, "signals.f32"), dtype=np.float32, mode="r",
@@ -93,6 +95,7 @@ class StoreWriter:
         self._file = open(os.path.join(self._tmp, "signals.f32"), "wb")
         self._rows: list[dict] = []
         self._skipped: list[tuple[str, str]] = []
+        self._warnings: list[tuple[str, str]] = []
         self._offset = 0
 
     def add(self, record) -> None:
@@ -109,12 +112,18 @@ class StoreWriter:
     def skip(self, record_id: str, reason: str) -> None:
         self._skipped.append((record_id, reason))
 
+    def warn(self, record_id: str, reason: str) -> None:
+        """Notes a problem with a record that was kept (e.g. some flat leads)."""
+        self._warnings.append((record_id, reason))
+
     def finish(self, **info) -> RecordStore:
         self._file.close()
         pd.DataFrame(self._rows, columns=["record_id", "offset", "length", "codes", *self.meta_columns]).to_csv(
             os.path.join(self._tmp, "records.csv"), index=False)
         pd.DataFrame(self._skipped, columns=["record_id", "reason"]).to_csv(
             os.path.join(self._tmp, "skipped.csv"), index=False)
+        pd.DataFrame(self._warnings, columns=["record_id", "reason"]).to_csv(
+            os.path.join(self._tmp, "warnings.csv"), index=False)
         with open(os.path.join(self._tmp, "store.json"), "w") as f:
             json.dump({"sampling_rate": self.sampling_rate, "lead_names": list(self.lead_names),
                        "total_samples": self._offset, "n_records": len(self._rows), **info}, f, indent=1,

@@ -23,7 +23,7 @@ from ecgtf.data.cache import RecordStore, StoreWriter, cache_key, default_cache_
 from ecgtf.data.cinc2017 import CinC2017Reader
 from ecgtf.data.cinc2020 import CinC2020Reader
 from ecgtf.data.ptbxl import PTBXLReader
-from ecgtf.data.record import RecordError, SkipLog, validate_record
+from ecgtf.data.record import RecordError, SkipLog, flat_leads, validate_record
 from ecgtf.data.tasks import Task
 
 READERS = {"ptbxl": PTBXLReader, "cinc2017": CinC2017Reader, "cinc2020": CinC2020Reader}
@@ -100,6 +100,11 @@ class LoadedData:
 
     def signal(self, i: int) -> np.ndarray:
         return self.store.signal(int(self.positions[i]))
+
+    @property
+    def warnings(self) -> pd.DataFrame:
+        """Records kept despite a problem (e.g. some flat leads), with the reason."""
+        return self.store.warnings.assign(dataset=self.name)[["dataset", "record_id", "reason"]]
 
     def class_counts(self) -> dict[str, int]:
         counts = self.labels.sum(axis=0)
@@ -180,14 +185,14 @@ def build_store(reader: Reader, sampling_rate: float, *, cache_root: str | None 
         ``(store, from_cache)``.
     """
     frame, problems = reader.index()
-    key = cache_key(dataset=reader.name, data_dir=os.path.abspath(reader.data_dir), rate=sampling_rate,
+    key = cache_key(store_format=2, dataset=reader.name, data_dir=os.path.abspath(reader.data_dir), rate=sampling_rate,
                     filter=signal_filter, records=list(frame["record_id"]), paths_mtime=_mtime(frame),
                     problems=problems)
     path = os.path.join(cache_root or default_cache_root(), "stores", f"{reader.name}-{int(sampling_rate)}hz-{key}")
     if os.path.isfile(os.path.join(path, "store.json")) and not refresh:
         store = RecordStore(path)
-        if strict and len(store.skipped):
-            first = store.skipped.iloc[0]
+        if strict and (len(store.skipped) or len(store.warnings)):
+            first = (store.skipped if len(store.skipped) else store.warnings).iloc[0]
             raise RecordError(first["record_id"], first["reason"])
         return store, True
     log = SkipLog(strict=strict)
@@ -207,6 +212,12 @@ def build_store(reader: Reader, sampling_rate: float, *, cache_root: str | None 
                 log.add(reader.name, err.record_id, err.reason)
                 writer.skip(err.record_id, err.reason)
                 continue
+            flat = flat_leads(rec)
+            if flat:
+                reason = f"flat lead(s) {', '.join(flat)} (record kept: the other leads carry signal)"
+                if strict:
+                    raise RecordError(rec.record_id, reason)
+                writer.warn(rec.record_id, reason)
             sig = transforms.resample(rec.signal_mv, rec.sampling_rate, sampling_rate)
             rec.signal_mv = filt(sig, sampling_rate)
             writer.add(rec)

@@ -51,7 +51,7 @@ class DataDirError(FileNotFoundError):
 def validate_record(record: Record, expected_leads: int | None = None) -> Record:
     """Checks a decoded record; raises RecordError naming what is wrong.
 
-    Checks: non-empty 2-D signal, the expected lead count, no NaN samples, no flat lead.
+    Checks: non-empty 2-D signal, the expected lead count, no NaN samples, not every lead flat.
     """
     sig = record.signal_mv
     if sig.ndim != 2 or sig.shape[0] == 0:
@@ -68,11 +68,21 @@ def validate_record(record: Record, expected_leads: int | None = None) -> Record
     if nan_cols.size:
         names = ", ".join(record.lead_names[i] for i in nan_cols)
         raise RecordError(record.record_id, f"NaN samples in lead(s) {names}")
-    flat = np.flatnonzero(np.ptp(sig, axis=0) == 0)
-    if flat.size:
-        names = ", ".join(record.lead_names[i] for i in flat)
-        raise RecordError(record.record_id, f"flat lead(s) {names}")
+    flat = flat_leads(record)
+    if len(flat) == sig.shape[1]:
+        raise RecordError(record.record_id, f"flat lead(s) {', '.join(flat)}")
     return record
+
+
+def flat_leads(record: Record) -> list[str]:
+    """Names of the leads whose samples are all equal (no signal).
+
+    :func:`validate_record` rejects a record only when every lead is flat; a 12-lead
+    record with some flat leads (as some CinC 2020 records have) is kept, and the
+    loader reports the flat leads as a warning (or an error under ``--strict``).
+    """
+    sig = record.signal_mv
+    return [record.lead_names[i] for i in np.flatnonzero(np.ptp(sig, axis=0) == 0)]
 
 
 class SkipLog:

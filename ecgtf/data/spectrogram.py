@@ -1,0 +1,241 @@
+"""Log-magnitude STFT images of raw ECG crops, for image backbones (TensorFlow).
+
+Defaults are chosen for single-lead AF detection at 300 Hz (PhysioNet/CinC 2017):
+
+* ``window_s=0.5`` (150 samples at 300 Hz; FFT of 256 points, 1.17 Hz bins). The
+  window is shorter than a typical RR interval (0.6-1.0 s), so frames fall between
+  beats: QRS energy shows as vertical stripes whose irregular spacing is the RR
+  irregularity of AF, and frames between beats show the 4-9 Hz f-wave activity
+  that replaces the P wave. A 256-sample (0.85 s) window would hold a QRS in nearly
+  every frame and blur both cues; 0.5 s still resolves 2 Hz (1/T) in frequency.
+* ``hop_s=0.05`` (15 samples): a 9 s crop gives 171 frames, about twice the
+  default image width, so resizing only averages neighbouring frames.
+* ``max_freq_hz=50``: ECG content; higher bins (noise, mains) are dropped.
+* ``eps=1e-3`` mV in ``log(magnitude + eps)``: a 1 µV floor, so flat or zero
+  stretches do not produce extreme values.
+
+The magnitude is scaled by ``1 / sum(window)`` (SciPy's ``scaling="spectrum"``):
+a sinusoid of amplitude A mV shows as about A/2 at its bin.
+
+Images are ``(batch, H, W, 3)``: rows are frequency (high at the top, 0 Hz at the
+bottom), columns are time. Each record's log-spectrogram is standardised per lead
+(zero mean, unit variance over time and frequency) before resizing; the values
+are therefore roughly in [-3, 3], close to the [-1, 1] range ImageNet backbones
+expect, without a per-backbone preprocessing step. Leads become 3 channels through
+``CHANNEL_MODES`` (a single lead is repeated 3 times).
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import tensorflow as tf
+
+DEFAULT_IMAGE_SIZE = (99, 99)
+DEFAULT_WINDOW_S = 0.5
+DEFAULT_HOP_S = 0.05
+DEFAULT_MAX_FREQ_HZ = 50.0
+DEFAULT_EPS = 1e-3
+
+
+def _mean_channels(spec: tf.Tensor) -> tf.Tensor:
+    mean = tf.reduce_mean(spec, axis=-1, keepdims=True)
+    return tf.concat([mean, mean, mean], axis=-1)
+
+
+def _first3_channels(spec: tf.Tensor) -> tf.Tensor:
+    leads = spec.shape[-1]
+    if leads is not None and leads >= 3:
+        return spec[..., :3]
+    return _mean_channels(spec)
+
+
+#: How leads become the 3 image channels. ``"mean"``: the mean of the leads'
+#: standardised log-spectrograms, repeated 3 times (uses every lead; one lead is simply
+#: repeated). ``"first3"``: the first 3 leads as R, G, B (fewer than 3 leads: as "mean").
+CHANNEL_MODES = {"mean": _mean_channels, "first3": _first3_channels}
+
+
+def frame_params(sampling_rate: float, window_s: float = DEFAULT_WINDOW_S, hop_s: float = DEFAULT_HOP_S,
+                 fft_length: int | None = None) -> tuple[int, int, int]:
+    """STFT sizes in samples for a sampling rate.
+
+    Args:
+        sampling_rate: Hz.
+        window_s: window length in seconds.
+        hop_s: hop between frames in seconds.
+        fft_length: FFT points; None takes the smallest power of 2 >= the window.
+
+    Returns:
+        ``(frame_length, frame_step, fft_length)`` in samples.
+    """
+    frame_length = max(2, int(round(window_s * sampling_rate)))
+    frame_step = max(1, int(round(hop_s * sampling_rate)))
+    if fft_length is None:
+        fft_length = 2 ** math.ceil(math.log2(frame_length))
+    if fft_length < frame_length:
+        raise ValueError(f"fft_length {fft_length} is shorter than the window ({frame_length} samples)")
+    return frame_length, frame_step, int(fft_length)
+
+
+def stft_magnitude(signal_mv, sampling_rate: float, window_s: float = DEFAULT_WINDOW_S,
+                   hop_s: float = DEFAULT_HOP_S, fft_length: int | None = None) -> tf.Tensor:
+    """Magnitude STFT (periodic Hann window, no padding) of every lead.
+
+    Args:
+        signal_mv: ``(batch, samples, leads)`` float32 in mV; ``samples`` must be at least
+            one window.
+        sampling_rate: Hz.
+        window_s: window length in seconds.
+        hop_s: hop between frames in seconds.
+        fft_length: FFT points; None takes the smallest power of 2 >= the window.
+
+    Returns:
+        ``(batch, frames, fft_length // 2 + 1, leads)`` float32, in mV (scaled by
+        ``1 / sum(window)``, SciPy's ``scaling="spectrum"``).
+    """
+    frame_length, frame_step, fft_length = frame_params(sampling_rate, window_s, hop_s, fft_length)
+    x = tf.transpose(tf.convert_to_tensor(signal_mv, tf.float32), [0, 2, 1])  # (batch, leads, samples)
+    stft = tf.signal.stft(x, frame_length, frame_step, fft_length, window_fn=tf.signal.hann_window)
+    window_sum = tf.reduce_sum(tf.signal.hann_window(frame_length))
+    return tf.transpose(tf.abs(stft) / window_sum, [0, 2, 3, 1])
+
+
+def log_spectrogram(signal_mv, sampling_rate: float, window_s: float = DEFAULT_WINDOW_S,
+                    hop_s: float = DEFAULT_HOP_S, fft_length: int | None = None,
+                    max_freq_hz: float | None = DEFAULT_MAX_FREQ_HZ, eps: float = DEFAULT_EPS) -> tf.Tensor:
+    """Log-magnitude STFT, frequencies cropped to ``<= max_freq_hz``.
+
+    Args:
+        signal_mv: ``(batch, samples, leads)`` float32 in mV.
+        sampling_rate: Hz.
+        window_s: window length in seconds.
+        hop_s: hop between frames in seconds.
+        fft_length: FFT points; None takes the smallest power of 2 >= the window.
+        max_freq_hz: highest frequency kept (Hz); None keeps up to Nyquist.
+        eps: floor in mV added before the log.
+
+    Returns:
+        ``(batch, frames, freq_bins, leads)`` float32, ``log(magnitude_mv + eps)``; bin k
+        is at ``k * sampling_rate / fft_length`` Hz.
+    """
+    mag = stft_magnitude(signal_mv, sampling_rate, window_s, hop_s, fft_length)
+    if max_freq_hz is not None:
+        _, _, n_fft = frame_params(sampling_rate, window_s, hop_s, fft_length)
+        bins = min(int(math.floor(max_freq_hz * n_fft / sampling_rate)) + 1, n_fft // 2 + 1)
+        mag = mag[:, :, :bins, :]
+    return tf.math.log(mag + eps)
+
+
+def standardize_spectrogram(spec: tf.Tensor, eps: float = 1e-6) -> tf.Tensor:
+    """Per-record, per-lead standardisation over time and frequency.
+
+    Args:
+        spec: ``(batch, frames, freq_bins, leads)``.
+        eps: added to the standard deviation.
+
+    Returns:
+        Same shape, each ``spec[b, :, :, l]`` with zero mean and unit variance.
+    """
+    mean, var = tf.nn.moments(spec, axes=[1, 2], keepdims=True)
+    return (spec - mean) / (tf.sqrt(var) + eps)
+
+
+def spectrogram_image(signal_mv, sampling_rate: float, image_size=DEFAULT_IMAGE_SIZE,
+                      window_s: float = DEFAULT_WINDOW_S, hop_s: float = DEFAULT_HOP_S,
+                      fft_length: int | None = None, max_freq_hz: float | None = DEFAULT_MAX_FREQ_HZ,
+                      eps: float = DEFAULT_EPS, channels: str = "mean") -> tf.Tensor:
+    """Standardised log-spectrogram images of raw crops.
+
+    Args:
+        signal_mv: ``(batch, samples, leads)`` float32 in mV.
+        sampling_rate: Hz.
+        image_size: ``(H, W)`` in pixels; rows are frequency (0 Hz at the bottom), columns time.
+        window_s: window length in seconds.
+        hop_s: hop between frames in seconds.
+        fft_length: FFT points; None takes the smallest power of 2 >= the window.
+        max_freq_hz: highest frequency kept (Hz).
+        eps: floor in mV added before the log.
+        channels: a key of ``CHANNEL_MODES``.
+
+    Returns:
+        ``(batch, H, W, 3)`` float32.
+    """
+    if channels not in CHANNEL_MODES:
+        raise ValueError(f"unknown channels {channels!r}; valid: {', '.join(CHANNEL_MODES)}")
+    spec = standardize_spectrogram(log_spectrogram(signal_mv, sampling_rate, window_s, hop_s, fft_length,
+                                                   max_freq_hz, eps))
+    spec = CHANNEL_MODES[channels](spec)                       # (batch, frames, bins, 3)
+    spec = tf.reverse(tf.transpose(spec, [0, 2, 1, 3]), [1])   # (batch, bins, frames, 3), high freq on top
+    height, width = (int(s) for s in image_size)
+    return tf.image.resize(spec, (height, width), method="bilinear", antialias=True)
+
+
+def make_spectrogram_fn(sampling_rate: float, image_size=DEFAULT_IMAGE_SIZE, window_s: float = DEFAULT_WINDOW_S,
+                        hop_s: float = DEFAULT_HOP_S, max_freq_hz: float | None = DEFAULT_MAX_FREQ_HZ,
+                        fft_length: int | None = None, eps: float = DEFAULT_EPS, channels: str = "mean"):
+    """A batch transform ``fn(batch_signals) -> images`` for ``tf.data`` maps or eager use.
+
+    Args:
+        sampling_rate: Hz.
+        image_size: ``(H, W)`` of the images.
+        window_s, hop_s, max_freq_hz, fft_length, eps, channels: see :func:`spectrogram_image`.
+
+    Returns:
+        A ``tf.function`` mapping ``(batch, samples, leads)`` float32 mV to
+        ``(batch, H, W, 3)`` float32, e.g. ``ds.map(lambda x, y: (fn(x), y))``.
+    """
+    if channels not in CHANNEL_MODES:
+        raise ValueError(f"unknown channels {channels!r}; valid: {', '.join(CHANNEL_MODES)}")
+    options = dict(image_size=tuple(image_size), window_s=window_s, hop_s=hop_s, fft_length=fft_length,
+                   max_freq_hz=max_freq_hz, eps=eps, channels=channels)
+
+    @tf.function(reduce_retracing=True)
+    def fn(batch_signals):
+        return spectrogram_image(batch_signals, sampling_rate, **options)
+
+    return fn
+
+
+@keras.saving.register_keras_serializable(package="ecgtf")
+class SpectrogramImage(keras.layers.Layer):
+    """Keras layer computing :func:`spectrogram_image` (TensorFlow backend).
+
+    Input ``(batch, samples, leads)`` float32 mV; output ``(batch, H, W, 3)``. Not trainable.
+
+    Args:
+        sampling_rate: Hz.
+        image_size: ``(H, W)``.
+        window_s, hop_s, fft_length, max_freq_hz, eps, channels: see :func:`spectrogram_image`.
+    """
+
+    def __init__(self, sampling_rate: float, image_size=DEFAULT_IMAGE_SIZE, window_s: float = DEFAULT_WINDOW_S,
+                 hop_s: float = DEFAULT_HOP_S, fft_length: int | None = None,
+                 max_freq_hz: float | None = DEFAULT_MAX_FREQ_HZ, eps: float = DEFAULT_EPS,
+                 channels: str = "mean", **kwargs):
+        super().__init__(trainable=False, **{k: v for k, v in kwargs.items() if k != "trainable"})
+        if channels not in CHANNEL_MODES:
+            raise ValueError(f"unknown channels {channels!r}; valid: {', '.join(CHANNEL_MODES)}")
+        self.sampling_rate = float(sampling_rate)
+        self.image_size = tuple(int(s) for s in image_size)
+        self.window_s = float(window_s)
+        self.hop_s = float(hop_s)
+        self.fft_length = None if fft_length is None else int(fft_length)
+        self.max_freq_hz = None if max_freq_hz is None else float(max_freq_hz)
+        self.eps = float(eps)
+        self.channels = channels
+
+    def call(self, inputs):
+        return spectrogram_image(inputs, self.sampling_rate, self.image_size, self.window_s, self.hop_s,
+                                 self.fft_length, self.max_freq_hz, self.eps, self.channels)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], *self.image_size, 3)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(sampling_rate=self.sampling_rate, image_size=list(self.image_size), window_s=self.window_s,
+                      hop_s=self.hop_s, fft_length=self.fft_length, max_freq_hz=self.max_freq_hz, eps=self.eps,
+                      channels=self.channels)
+        return config
