@@ -119,7 +119,9 @@ class CinC2020Reader(Reader):
 
                 _, weights = load_weights(os.path.join(self.scoring_dir, "weights.csv"), classes=codes)
                 extras.update(weights=np.asarray(weights), weights_csv=os.path.join(self.scoring_dir, "weights.csv"))
-            self._task = Task("scored27", tuple(names), "multilabel", "challenge_metric", extras)
+            # Without the official weights the challenge metric is undefined: select by macro AUC.
+            main = "challenge_metric" if extras["weights"] is not None else "macro_auc"
+            self._task = Task("scored27", tuple(names), "multilabel", main, extras)
         return self._task
 
     def encode(self, task: Task, codes):

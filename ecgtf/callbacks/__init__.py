@@ -1,0 +1,12 @@
+"""Keras callbacks: whole-validation-set scores, confusion-matrix images, wandb logging.
+
+Order matters: put :class:`ValidationScores` first, then callbacks that read its
+results (:class:`ConfusionMatrixImage`, ``keras.callbacks.ModelCheckpoint`` monitoring
+``val_<score>``, ``CSVLogger``, :class:`WandbLogger`).
+"""
+
+from ecgtf.callbacks.confusion_matrix_image import ConfusionMatrixImage
+from ecgtf.callbacks.validation_scores import ValidationScores
+from ecgtf.callbacks.wandb_logger import WandbLogger
+
+__all__ = ["ConfusionMatrixImage", "ValidationScores", "WandbLogger"]
