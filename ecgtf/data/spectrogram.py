@@ -10,6 +10,8 @@ Defaults are chosen for single-lead AF detection at 300 Hz (PhysioNet/CinC 2017)
   every frame and blur both cues; 0.5 s still resolves 2 Hz (1/T) in frequency.
 * ``hop_s=0.05`` (15 samples): a 9 s crop gives 171 frames, about twice the
   default image width, so resizing only averages neighbouring frames.
+* image ``99x99`` (InceptionResNetV2's minimum is 75): ~0.09 s and ~0.5 Hz per pixel
+  for a 9 s crop, and a training step that fits CPU budgets (see the model module).
 * ``max_freq_hz=50``: ECG content; higher bins (noise, mains) are dropped.
 * ``eps=1e-3`` mV in ``log(magnitude + eps)``: a 1 µV floor, so flat or zero
   stretches do not produce extreme values.
@@ -23,6 +25,17 @@ bottom), columns are time. Each record's log-spectrogram is standardised per lea
 are therefore roughly in [-3, 3], close to the [-1, 1] range ImageNet backbones
 expect, without a per-backbone preprocessing step. Leads become 3 channels through
 ``CHANNEL_MODES`` (a single lead is repeated 3 times).
+
+Where to compute it: in ``tf.data`` (``make_spectrogram_fn`` as a batch map), not
+inside the model. ``benchmarks/bench_spectrogram.py`` on the shared 2-core CPU
+(batch 16, 9 s crops, 99x99) measured ~1,200 signals/s for both the ``tf.data`` map
+and the in-model ``SpectrogramImage`` layer, against ~43 signals/s consumed by a
+frozen-backbone ``inception_spectrogram`` training step (~17 in phase 2) and ~56
+for inference: the spectrogram is never the bottleneck, so the speed does not
+decide. ``tf.data`` wins on the rest: the map overlaps with training through
+prefetch, the model's input stays the image (``input_kind="spectrogram"``, Grad-CAM
+maps in spectrogram pixels), and the same function serves crop-averaged evaluation.
+``SpectrogramImage`` is there for an end-to-end exported model.
 """
 
 from __future__ import annotations
@@ -68,9 +81,11 @@ def frame_params(sampling_rate: float, window_s: float = DEFAULT_WINDOW_S, hop_s
         fft_length: FFT points; None takes the smallest power of 2 >= the window.
 
     Returns:
-        ``(frame_length, frame_step, fft_length)`` in samples.
+        ``(frame_length, frame_step, fft_length)`` in samples. The frame length is rounded
+        to an even number: for odd lengths ``tf.signal.hann_window(periodic=True)`` is
+        the symmetric window, unlike SciPy's periodic ``"hann"``.
     """
-    frame_length = max(2, int(round(window_s * sampling_rate)))
+    frame_length = max(2, 2 * int(round(window_s * sampling_rate / 2)))
     frame_step = max(1, int(round(hop_s * sampling_rate)))
     if fft_length is None:
         fft_length = 2 ** math.ceil(math.log2(frame_length))
