@@ -46,7 +46,8 @@ _BLOCK_END = re.compile(r"^(mixed_\w+|block(?:35|17|8)_\d+_(?:ac|conv)|conv_7b_a
         # tracing ~10 s + ~23 s: 10 epochs on 500-800 records take ~4-6 min.
         "epochs": 10,
         "unfreeze_after": 5,
-        "crop_s": 9.0,
+        "duration_s": 9.0,     # train on random 9 s crops, never on zero padding
+        "eval_hop_s": 4.5,     # evaluate by averaging over crops 4.5 s apart
         "model_options": {"image_size": DEFAULT_IMAGE_SIZE},
     },
     description="InceptionResNetV2 (ImageNet transfer) on log-spectrogram images; head GAP-Dense(500)",

@@ -1,0 +1,77 @@
+"""Evaluating a finished run on any split or fold, with the run's own preprocessing."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import keras
+import numpy as np
+
+from ecgtf import config as cfglib
+from ecgtf.training.predict import predict_records
+from ecgtf.training.report import summary_lines, write_report
+from ecgtf.training.splits import split
+from ecgtf.training.trainer import prepare_run, window_length
+
+SPLITS = ("train", "val", "test", "all")
+
+
+def load_run(run_dir: str):
+    """``(config, model, thresholds)`` of a run folder written by ``train``."""
+    for name in ("config.yaml", "model.keras"):
+        if not os.path.isfile(os.path.join(run_dir, name)):
+            raise FileNotFoundError(f"{run_dir!r} is not a finished run folder: {name} is missing")
+    cfg = cfglib.load(os.path.join(run_dir, "config.yaml"))
+    model = keras.models.load_model(os.path.join(run_dir, "model.keras"), compile=False)
+    thresholds = None
+    path = os.path.join(run_dir, "thresholds.json")
+    if os.path.isfile(path):
+        with open(path) as f:
+            thresholds = json.load(f).get("thresholds")
+    return cfg, model, thresholds
+
+
+def evaluate_run(run_dir: str, *, dataset: str | None = None, data_dir: str | None = None,
+                 folds: list[int] | None = None, split_name: str = "test", out: str | None = None) -> dict:
+    """Scores the run's best model and writes the metrics and plots beside ``out``.
+
+    Args:
+        run_dir: a run folder from ``scripts/train.py``.
+        dataset, data_dir: the data to score on (default: the run's own).
+        folds: PTB-XL folds to score (overrides ``split_name``).
+        split_name: ``train``, ``val``, ``test`` (the run's own split rules) or ``all``.
+        out: path of the metrics JSON (default ``RUN_DIR/eval_<split>/metrics.json``).
+    """
+    if split_name not in SPLITS:
+        raise ValueError(f"--split must be one of {', '.join(SPLITS)}, got {split_name!r}")
+    cfg, model, thresholds = load_run(run_dir)
+    changes = {k: v for k, v in {"dataset": dataset, "data_dir": data_dir}.items() if v}
+    cfg = dataclasses.replace(cfg, **changes)
+    data, _, prepare, _ = prepare_run(cfg)
+    if folds:
+        if "fold" not in data.meta.columns:
+            raise ValueError(f"--folds needs a dataset with folds (PTB-XL); {data.name} has none")
+        idx = np.flatnonzero(np.isin(data.meta["fold"].to_numpy(), folds))
+        label = "folds " + ",".join(str(f) for f in folds)
+    elif split_name == "all":
+        idx, label = np.arange(len(data)), "all records"
+    else:
+        parts = split(data, train_folds=cfg.train_folds, val_folds=cfg.val_folds, test_folds=cfg.test_folds,
+                      val_fraction=cfg.val_fraction, seed=cfg.seed)
+        idx, label = parts[split_name], f"the {split_name} split"
+    if len(idx) == 0:
+        raise ValueError(f"no records in {label} of {data.name}")
+    length = window_length(cfg, data)  # the run saved its resolved duration_s
+    hop = int(round(cfg.eval_hop_s * data.sampling_rate)) if cfg.eval_hop_s else None
+    y_prob = predict_records(model, data, idx, length=length, prepare=prepare, hop=hop)
+    out = out or os.path.join(run_dir, f"eval_{split_name if not folds else 'folds'}", "metrics.json")
+    out_dir = os.path.dirname(os.path.abspath(out))
+    metrics = write_report(data.task, data.labels[idx], y_prob, out_dir, thresholds=thresholds,
+                           metrics_name=os.path.basename(out))
+    print(f"{data.name}, {label}: {len(idx)} records")
+    for line in summary_lines(data.task, metrics):
+        print(f"  {line}")
+    print(f"wrote {out}")
+    return metrics

@@ -1,0 +1,85 @@
+"""What a run leaves behind: metrics, thresholds and plots from validation predictions."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from ecgtf.data.tasks import Task
+
+
+def to_jsonable(obj):
+    """Converts numpy scalars/arrays (and NaN) into plain JSON values."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, (np.floating, float)):
+        return None if not np.isfinite(obj) else float(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+def write_json(obj, path: str) -> str:
+    with open(path, "w") as f:
+        json.dump(to_jsonable(obj), f, indent=2)
+    return path
+
+
+def write_report(task: Task, y_true: np.ndarray, y_prob: np.ndarray, out_dir: str, *, thresholds=None,
+                 metrics_name: str = "metrics.json", history_csv: str | None = None, prefix: str = "") -> dict:
+    """Scores predictions and writes ``metrics.json`` and the plots into ``out_dir``.
+
+    Args:
+        task: the task scored.
+        y_true: ``(N, outputs)`` labels.
+        y_prob: ``(N, outputs)`` probabilities.
+        out_dir: folder receiving the files.
+        thresholds: per-output decision thresholds (binary/multi-label) or None.
+        metrics_name: file name of the metrics.
+        history_csv: when given, also draws ``training_curves.png`` from it.
+        prefix: prepended to the plot file names (e.g. ``"test_"``).
+
+    Returns:
+        The metrics dictionary.
+    """
+    from ecgtf.evaluation import plots
+    from ecgtf.evaluation.scores import compute_metrics
+
+    os.makedirs(out_dir, exist_ok=True)
+    metrics = to_jsonable(compute_metrics(task, y_true, y_prob, thresholds=thresholds))
+    metrics["n_records"] = int(len(y_true))
+    write_json(metrics, os.path.join(out_dir, metrics_name))
+    cm = metrics.get("confusion_matrix")
+    if cm is not None:
+        names = list(task.classes)
+        cm = np.asarray(cm)
+        if cm.ndim == 3:  # multi-label: one 2x2 per class
+            plots.plot_multilabel_confusion(cm, names, os.path.join(out_dir, f"{prefix}confusion_matrix.png"))
+        else:
+            plots.plot_confusion_matrix(cm, names, os.path.join(out_dir, f"{prefix}confusion_matrix.png"))
+    plots.plot_roc(task, y_true, y_prob, os.path.join(out_dir, f"{prefix}roc.png"))
+    if history_csv and os.path.isfile(history_csv):
+        plots.plot_training_curves(history_csv, os.path.join(out_dir, "training_curves.png"))
+    return metrics
+
+
+def summary_lines(task: Task, metrics: dict) -> list[str]:
+    """A few human lines: the main score and per-class F1."""
+    lines = [f"{task.main_score}: {_fmt(metrics.get(task.main_score))}"]
+    for key in ("cinc2017_f1", "challenge_metric", "macro_auc", "auc", "f1", "macro_f1", "accuracy"):
+        if key != task.main_score and key in metrics and not isinstance(metrics[key], (dict, list)):
+            lines.append(f"{key}: {_fmt(metrics[key])}")
+    per_class = metrics.get("per_class")
+    if isinstance(per_class, dict):
+        lines.append("per-class F1: " + ", ".join(f"{c} {_fmt(v.get('f1'))}" for c, v in per_class.items()))
+    return lines
+
+
+def _fmt(v) -> str:
+    return "n/a" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)

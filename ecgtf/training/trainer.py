@@ -1,0 +1,310 @@
+"""One training run: data, split, model, (two-phase) fit, best checkpoint, report.
+
+``train(cfg)`` is what ``scripts/train.py`` calls. The run folder receives
+``config.yaml``, ``model.keras`` (best epoch by the task's main validation score),
+``history.csv``, ``metrics.json``, ``thresholds.json``, ``confusion_matrix.png``,
+``roc.png``, ``training_curves.png`` and ``skipped.csv``. An interrupted run continues
+with ``--resume`` (Keras ``BackupAndRestore``, one backup per phase).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import math
+import os
+import shutil
+import sys
+import time
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from ecgtf import config as cfglib
+from ecgtf.config import TrainConfig
+from ecgtf.data.augment import AugmentConfig
+from ecgtf.data.datasets import load_dataset
+from ecgtf.data.pipeline import make_raw_dataset
+from ecgtf.models.registry import get_entry
+from ecgtf.training import inputs
+from ecgtf.training.predict import predict_records
+from ecgtf.training.report import summary_lines, write_json, write_report
+from ecgtf.training.resolve import default_run_dir
+from ecgtf.training.splits import split
+
+OPTIMIZERS = {
+    "adam": lambda lr: keras.optimizers.Adam(lr),
+    "sgd": lambda lr: keras.optimizers.SGD(lr, momentum=0.9, nesterov=True),
+    "rmsprop": lambda lr: keras.optimizers.RMSprop(lr),
+}
+PHASE1_MARKER = "phase1.weights.h5"
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What :func:`train` returns."""
+
+    run_dir: str
+    metrics: dict
+    thresholds: list | None
+    epochs_run: int
+    seconds: float
+
+
+def window_length(cfg: TrainConfig, data) -> int:
+    """Training window in samples: ``duration_s`` at the data's rate, else the longest record."""
+    if cfg.duration_s:
+        return int(round(cfg.duration_s * data.sampling_rate))
+    return int(data.lengths.max())
+
+
+def class_weights(task, labels: np.ndarray, mode: str) -> np.ndarray | None:
+    """Per-record weights balancing the classes (``auto``), or None.
+
+    Binary and multi-class tasks get ``n / (classes * count)`` per class; multi-label
+    tasks are left unweighted (their classes overlap).
+    """
+    if mode not in ("auto", "none"):
+        raise ValueError(f"--class-weight must be auto or none, got {mode!r}")
+    if mode == "none" or task.kind == "multilabel":
+        return None
+    cls = labels[:, 0].astype(int) if task.kind == "binary" else labels.argmax(1)
+    counts = np.bincount(cls, minlength=max(2, task.num_outputs)).astype(np.float64)
+    per_class = len(cls) / (np.count_nonzero(counts) * np.maximum(counts, 1))
+    return per_class[cls].astype(np.float32)
+
+
+def compile_model(model, task, cfg: TrainConfig, lr: float) -> None:
+    if cfg.optimizer not in OPTIMIZERS:
+        raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {cfg.optimizer!r}")
+    if task.kind == "multiclass":
+        loss, metrics = "categorical_crossentropy", [keras.metrics.CategoricalAccuracy(name="accuracy")]
+    else:
+        loss = "binary_crossentropy"
+        metrics = [keras.metrics.AUC(name="auc", multi_label=task.kind == "multilabel",
+                                     num_labels=task.num_outputs if task.kind == "multilabel" else None)]
+    model.compile(optimizer=OPTIMIZERS[cfg.optimizer](lr), loss=loss, metrics=metrics)
+
+
+def _subsample(indices, labels, n, seed):
+    if n is None or n >= len(indices):
+        return indices
+    from sklearn.model_selection import train_test_split
+
+    strat = labels[indices].argmax(1) if labels.shape[1] > 1 else labels[indices, 0]
+    try:
+        keep, _ = train_test_split(indices, train_size=n, random_state=seed, stratify=strat)
+    except ValueError:
+        keep, _ = train_test_split(indices, train_size=n, random_state=seed)
+    return np.sort(keep)
+
+
+def _say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def build_model(entry, cfg: TrainConfig, input_shape, task, builder_opts: dict):
+    """Builds the run's model; returns ``(model, cfg)`` with the weights actually used.
+
+    Without ``--weights``, a backbone's default (ImageNet) is tried; when it cannot be
+    downloaded the run says so loudly and trains from random initialisation with the
+    whole network trainable. An explicit ``--weights imagenet`` fails instead.
+    """
+    from ecgtf.models.backbones import BackboneWeightsError
+
+    wanted = {"activation": task.activation, "init_from": cfg.init_from, "freeze": cfg.freeze, **builder_opts}
+    if cfg.weights is not None:
+        wanted["weights"] = cfg.weights
+    options = inputs.supported_options(entry.builder, wanted)
+    try:
+        return entry.builder(input_shape, task.num_outputs, **options), cfg
+    except BackboneWeightsError as err:
+        if cfg.weights is not None or "weights" not in inspect.signature(entry.builder).parameters:
+            raise
+        _say("=" * 78)
+        _say(f"NOTE: {err}")
+        _say("Training from random initialisation instead (as with --weights none), with the whole")
+        _say("network trainable from the first epoch. Pass --weights imagenet to make this an error.")
+        _say("=" * 78)
+        options = {**options, "weights": "none"}
+        if "frozen" in inspect.signature(entry.builder).parameters:
+            options["frozen"] = False
+        cfg = dataclasses.replace(cfg, weights="none", unfreeze_after=None,
+                                  model_options={**cfg.model_options, "frozen": False})
+        return entry.builder(input_shape, task.num_outputs, **options), cfg
+
+
+def prepare_run(cfg: TrainConfig):
+    """Loads the data, splits it and builds the model input transform (shared with evaluate)."""
+    data = load_dataset(cfg.dataset, cfg.data_dir, task=cfg.task, sampling_rate=cfg.sampling_rate,
+                        strict=cfg.strict, cache_root=cfg.cache_dir, signal_filter=cfg.signal_filter,
+                        scoring_dir=cfg.scoring_dir, synthetic_n=cfg.synthetic_n, seed=cfg.seed)
+    entry = get_entry(cfg.model)
+    input_opts, builder_opts = inputs.split_options(entry, cfg.model_options)
+    prepare = inputs.make_prepare(entry, data.sampling_rate, cfg.standardize, input_opts)
+    return data, entry, prepare, builder_opts
+
+
+def train(cfg: TrainConfig) -> RunResult:
+    """Runs one training as configured and writes the run folder."""
+    start = time.perf_counter()
+    run_dir = cfg.out or default_run_dir(cfg)
+    if cfg.resume:
+        saved = os.path.join(run_dir, "config.yaml")
+        if not os.path.isfile(saved):
+            raise FileNotFoundError(f"--resume needs --out pointing at an earlier run; no {saved}")
+    os.makedirs(run_dir, exist_ok=True)
+    keras.utils.set_random_seed(cfg.seed)
+
+    data, entry, prepare, builder_opts = prepare_run(cfg)
+    length = window_length(cfg, data)
+    cfg = dataclasses.replace(cfg, out=run_dir, task=data.task.name, duration_s=length / data.sampling_rate,
+                              sampling_rate=cfg.sampling_rate or data.sampling_rate)
+    task = data.task
+    data.skipped.to_csv(os.path.join(run_dir, "skipped.csv"), index=False)
+    _say(f"{data.name} ({data.data_dir}): {len(data)} records for task {task.name}, "
+         f"{data.sampling_rate:g} Hz, loaded in {data.load_seconds:.1f} s"
+         f"{' from cache' if data.from_cache else ''}; {len(data.skipped)} skipped (see skipped.csv)")
+    for reason, n in data.skipped["reason"].str.split(":").str[0].value_counts().items():
+        _say(f"  skipped {n}: {reason}")
+    if len(data.warnings):
+        data.warnings.to_csv(os.path.join(run_dir, "warnings.csv"), index=False)
+        _say(f"  {len(data.warnings)} records kept with warnings (see warnings.csv), e.g. "
+             f"{data.warnings.iloc[0]['record_id']}: {data.warnings.iloc[0]['reason']}")
+
+    notes: list[str] = []
+    parts = split(data, train_folds=cfg.train_folds, val_folds=cfg.val_folds, test_folds=cfg.test_folds,
+                  val_fraction=cfg.val_fraction, seed=cfg.seed, notes=notes)
+    for note in notes:
+        _say(f"note: {note}")
+    parts["train"] = _subsample(parts["train"], data.labels, cfg.max_train_records, cfg.seed)
+    if len(parts["train"]) == 0 or len(parts["val"]) == 0:
+        raise ValueError(f"empty split: {len(parts['train'])} training and {len(parts['val'])} validation records")
+    _say(f"split: {len(parts['train'])} train, {len(parts['val'])} validation, {len(parts['test'])} test; "
+         f"train classes: {_counts(task, data.labels[parts['train']])}")
+
+    n_leads = len(data.lead_names)
+    input_shape = inputs.model_input_shape(prepare, length, n_leads)
+    model, cfg = build_model(entry, cfg, input_shape, task, builder_opts)
+    cfglib.save(cfg, os.path.join(run_dir, "config.yaml"))
+    _say(f"model {cfg.model}: input {input_shape} from {length}-sample windows, "
+         f"{model.count_params():,} parameters")
+
+    weights = class_weights(task, data.labels, cfg.class_weight)
+    train_ds = make_raw_dataset(data, parts["train"], length=length, batch_size=cfg.batch_size, training=True,
+                                seed=cfg.seed, augment_config=AugmentConfig() if cfg.augment else None,
+                                sample_weights=weights)
+    train_ds = train_ds.map(lambda x, *rest: (prepare(x), *rest), num_parallel_calls=tf.data.AUTOTUNE)
+    val_ds = make_raw_dataset(data, parts["val"], length=length, batch_size=max(cfg.batch_size, 32),
+                              training=False)
+    val_ds = val_ds.map(lambda x, y: (prepare(x), y), num_parallel_calls=tf.data.AUTOTUNE).cache()
+
+    epochs_run = _fit_phases(model, entry, task, cfg, run_dir, train_ds, val_ds)
+
+    best_path = os.path.join(run_dir, "model.keras")
+    if os.path.isfile(best_path):
+        model = keras.models.load_model(best_path, compile=False)
+    else:  # no epoch improved a finite score: keep the last one
+        model.save(best_path)
+    hop = int(round(cfg.eval_hop_s * data.sampling_rate)) if cfg.eval_hop_s else None
+    y_prob = predict_records(model, data, parts["val"], length=length, prepare=prepare, hop=hop)
+    y_true = data.labels[parts["val"]]
+    from ecgtf.evaluation.thresholds import tune_thresholds
+
+    thresholds = tune_thresholds(task, y_true, y_prob)
+    write_json({"classes": list(task.output_names), "thresholds": thresholds}, os.path.join(run_dir, "thresholds.json"))
+    metrics = write_report(task, y_true, y_prob, run_dir, thresholds=thresholds,
+                           history_csv=os.path.join(run_dir, "history.csv"))
+    if len(parts["test"]):
+        y_test = predict_records(model, data, parts["test"], length=length, prepare=prepare, hop=hop)
+        write_report(task, data.labels[parts["test"]], y_test, run_dir, thresholds=thresholds,
+                     metrics_name="test_metrics.json", prefix="test_")
+    seconds = time.perf_counter() - start
+    _say(f"validation ({len(parts['val'])} records), run took {seconds:.0f} s:")
+    for line in summary_lines(task, metrics):
+        _say(f"  {line}")
+    _say(f"run folder: {run_dir}")
+    return RunResult(run_dir, metrics, thresholds, epochs_run, seconds)
+
+
+def _fit_phases(model, entry, task, cfg, run_dir, train_ds, val_ds) -> int:
+    """Fits phase 1 (and phase 2 from ``unfreeze_after`` when the model supports it)."""
+    two_phase = cfg.unfreeze_after is not None and 0 < cfg.unfreeze_after < cfg.epochs
+    if cfg.unfreeze_after is not None and entry.unfreeze is None:
+        _say(f"note: model {cfg.model} has no second phase; --unfreeze-after is ignored")
+        two_phase = False
+    marker = os.path.join(run_dir, PHASE1_MARKER)
+    history_csv = os.path.join(run_dir, "history.csv")
+    if not cfg.resume:  # a fresh run in an old folder starts from nothing
+        for stale in (marker, history_csv, os.path.join(run_dir, "model.keras")):
+            if os.path.exists(stale):
+                os.remove(stale)
+        shutil.rmtree(os.path.join(run_dir, "backup"), ignore_errors=True)
+    phases = [(0, cfg.unfreeze_after, cfg.lr), (cfg.unfreeze_after, cfg.epochs, cfg.fine_tune_lr or cfg.lr / 10)] \
+        if two_phase else [(0, cfg.epochs, cfg.lr)]
+    for number, (first, last, lr) in enumerate(phases, start=1):
+        if number == 1 and two_phase and cfg.resume and os.path.exists(marker):
+            model.load_weights(marker)
+            _say("resume: phase 1 finished earlier; continuing with phase 2")
+            continue
+        if number == 2:
+            model = entry.unfreeze(model)
+            _say(f"phase 2 from epoch {first + 1}: {_trainable(model):,} trainable parameters, lr {lr:g}")
+        compile_model(model, task, cfg, lr)
+        callbacks = _callbacks(task, cfg, run_dir, val_ds, phase=number)
+        model.fit(train_ds, epochs=last, shuffle=False, initial_epoch=first, callbacks=callbacks,
+                  verbose=cfg.verbose if cfg.verbose is not None else (1 if sys.stdout.isatty() else 2))
+        if number == 1 and two_phase:
+            model.save_weights(marker)
+    return _epochs_logged(history_csv)
+
+
+def _callbacks(task, cfg, run_dir, val_ds, phase: int) -> list:
+    from ecgtf.callbacks import ConfusionMatrixImage, ValidationScores, WandbLogger
+
+    monitor = f"val_{task.main_score}"
+    best = _best_so_far(os.path.join(run_dir, "history.csv"), monitor)
+    scores = ValidationScores(task, val_ds)
+    callbacks = [
+        scores,
+        keras.callbacks.ModelCheckpoint(os.path.join(run_dir, "model.keras"), monitor=monitor, mode="max",
+                                        save_best_only=True, initial_value_threshold=best),
+        ConfusionMatrixImage(scores, list(task.classes), os.path.join(run_dir, "epochs"),
+                             tensorboard_dir=os.path.join(run_dir, "tensorboard"), use_wandb=cfg.wandb),
+        keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True),
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup", f"phase{phase}")),
+    ]
+    if cfg.patience:
+        callbacks.insert(2, keras.callbacks.EarlyStopping(monitor=monitor, mode="max", patience=cfg.patience))
+    if cfg.wandb:
+        callbacks.append(WandbLogger(project=cfg.wandb_project, config=dataclasses.asdict(cfg)))
+    return callbacks
+
+
+def _best_so_far(history_csv: str, monitor: str) -> float | None:
+    if not os.path.isfile(history_csv):
+        return None
+    hist = pd.read_csv(history_csv)
+    if monitor not in hist or hist[monitor].dropna().empty:
+        return None
+    return float(hist[monitor].max())
+
+
+def _epochs_logged(history_csv: str) -> int:
+    if not os.path.isfile(history_csv):
+        return 0
+    return int(pd.read_csv(history_csv)["epoch"].nunique())
+
+
+def _trainable(model) -> int:
+    return int(sum(math.prod(w.shape) for w in model.trainable_weights))
+
+
+def _counts(task, labels) -> str:
+    if task.kind == "binary":
+        pos = int(labels[:, 0].sum())
+        return f"{task.classes[0]} {len(labels) - pos}, {task.classes[1]} {pos}"
+    return ", ".join(f"{c} {int(n)}" for c, n in zip(task.classes, labels.sum(0)))

@@ -1,0 +1,110 @@
+"""End-to-end training on a tiny dataset: run folder contents, evaluation, resume."""
+
+import json
+import os
+import sys
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from data_builders import write_cinc2017
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
+import evaluate as evaluate_script  # noqa: E402
+import train as train_script  # noqa: E402
+
+RUN_FILES = ("config.yaml", "model.keras", "history.csv", "metrics.json", "thresholds.json",
+             "confusion_matrix.png", "roc.png", "training_curves.png", "skipped.csv")
+
+
+@pytest.fixture(scope="module")
+def tiny_af(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("af")
+    labels = {f"A{i:05d}": "NAO~"[i % 4] for i in range(1, 33)}
+    labels["A00099"] = "X"  # a bad label: skipped and listed
+    return write_cinc2017(tmp / "d", labels, seconds=4.0), str(tmp / "cache")
+
+
+def argv(root, cache, out, *extra):
+    return ["--model", "compact1d", "--dataset", "cinc2017", "--data-dir", root, "--cache-dir", cache,
+            "--sampling-rate", "100", "--duration-s", "3", "--epochs", "2", "--batch-size", "8",
+            "--out", str(out), "--verbose", "0", *extra]
+
+
+def test_train_writes_run_folder_and_evaluate_reproduces(tiny_af, tmp_path, capsys):
+    root, cache = tiny_af
+    result = train_script.main(argv(root, cache, tmp_path / "run", "--standardize"))
+    for name in RUN_FILES:
+        assert os.path.isfile(tmp_path / "run" / name), name
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    for key in ("cinc2017_f1", "macro_auc", "per_class", "confusion_matrix"):
+        assert key in metrics
+    assert set(metrics["per_class"]) == {"N", "A", "O", "~"}
+    assert len(pd.read_csv(tmp_path / "run" / "history.csv")) == 2
+    assert "A00099" in (tmp_path / "run" / "skipped.csv").read_text()
+    out = capsys.readouterr().out
+    assert "cinc2017_f1" in out and "per-class F1" in out and "1 skipped" in out
+    # evaluate.py on the validation split gives the same scores as training wrote.
+    again = evaluate_script.main(["--run", result.run_dir, "--split", "val", "--out", str(tmp_path / "ev.json")])
+    assert again["cinc2017_f1"] == pytest.approx(metrics["cinc2017_f1"], abs=1e-6)
+    assert os.path.isfile(tmp_path / "confusion_matrix.png")
+
+
+class Interrupt(keras.callbacks.Callback):
+    """Raises in the middle of the second epoch, as a killed process would stop."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._epoch == 1 and batch == 1:
+            raise KeyboardInterrupt
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+
+def test_resume_after_interrupt_finishes_all_epochs(tiny_af, tmp_path, monkeypatch):
+    from ecgtf.training import trainer
+
+    root, cache = tiny_af
+    original = trainer._callbacks
+    monkeypatch.setattr(trainer, "_callbacks", lambda *a, **k: original(*a, **k) + [Interrupt()])
+    with pytest.raises(KeyboardInterrupt):
+        train_script.main(argv(root, cache, tmp_path / "run", "--epochs", "3"))
+    assert len(pd.read_csv(tmp_path / "run" / "history.csv")) == 1
+    monkeypatch.setattr(trainer, "_callbacks", original)
+    result = train_script.main(["--resume", "--out", str(tmp_path / "run"), "--verbose", "0"])
+    history = pd.read_csv(tmp_path / "run" / "history.csv")
+    assert list(history["epoch"]) == [0, 1, 2]
+    assert result.epochs_run == 3
+
+
+def test_unknown_model_lists_valid_names(capsys):
+    with pytest.raises(KeyError, match="valid names: .*compact1d"):
+        train_script.main(["--model", "no_such_net"])
+    train_script.main(["--list-models"])
+    assert "inception_spectrogram" in capsys.readouterr().out
+
+
+def test_config_file_and_flags_precedence(tmp_path):
+    from ecgtf.training.resolve import resolve_config
+
+    (tmp_path / "c.yaml").write_text("model: compact1d\nepochs: 7\nlr: 0.01\nmodel_options: {width: 8}\n")
+    cfg = resolve_config({"lr": 0.5, "model_options": {"dropout": 0.1}}, str(tmp_path / "c.yaml"))
+    assert (cfg.model, cfg.epochs, cfg.lr) == ("compact1d", 7, 0.5)
+    assert cfg.model_options["width"] == 8 and cfg.model_options["dropout"] == 0.1
+    (tmp_path / "bad.yaml").write_text("epoch: 3\n")
+    with pytest.raises(KeyError, match="bad.yaml"):
+        resolve_config({}, str(tmp_path / "bad.yaml"))
+
+
+def test_class_weights_balance_classes():
+    from ecgtf.data.tasks import Task
+    from ecgtf.training.trainer import class_weights
+
+    task = Task("af4", tuple("NAO~"), "multiclass", "cinc2017_f1")
+    y = np.eye(4, dtype=np.int8)[[0] * 6 + [1] * 2 + [2] * 3 + [3]]
+    w = class_weights(task, y, "auto")
+    totals = [w[y[:, c] == 1].sum() for c in range(4)]
+    np.testing.assert_allclose(totals, totals[0])
+    assert class_weights(task, y, "none") is None
