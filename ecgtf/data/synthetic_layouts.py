@@ -21,7 +21,7 @@ from tqdm import tqdm
 from ecgtf.data.synthetic import LEADS_12, synthesize_ecg
 from ecgtf.data.wfdb_io import write_record
 
-DEFAULT_N = {"ptbxl": 600, "cinc2017": 600, "cinc2020": 300}
+DEFAULT_N = {"ptbxl": 500, "cinc2017": 600, "cinc2020": 300}
 FORMAT_VERSION = 1
 
 # --- PTB-XL ------------------------------------------------------------------------------
@@ -288,16 +288,17 @@ def _write_cinc2020(out_dir, n, rng, step) -> None:
                     f"Dx: {','.join(dx)}", "Rx: Unknown", "Hx: Unknown", "Sx: Unknown"]
         signal = synthesize_ecg(conditions, fs, duration, LEADS_12, rng=rng, noise_mv=rng.uniform(0.01, 0.04))
         path = write_record(out_dir, rid, signal, fs, LEADS_12, fmt="mat", comments=comments)
-        if prefix == "E" and rng.random() < _GEORGIA_EXT_SHARE:
-            _name_signal_file_on_record_line(path + ".hea", rid)
+        _as_challenge_header(path + ".hea", rid, georgia_ext=prefix == "E" and rng.random() < _GEORGIA_EXT_SHARE)
         step(1)
 
 
-def _name_signal_file_on_record_line(hea: str, rid: str) -> None:
-    """Rewrites ``E00001 12 500 5000`` as ``E00001.mat 12 500 5000`` (real Georgia quirk)."""
+def _as_challenge_header(hea: str, rid: str, georgia_ext: bool) -> None:
+    """Writes comments as ``#Dx: ...`` (wfdb writes ``# Dx: ...``) and, with ``georgia_ext``,
+    the record line as ``E00001.mat 12 500 5000`` (a real Georgia quirk)."""
     with open(hea) as f:
-        lines = f.read().splitlines()
-    lines[0] = lines[0].replace(rid, rid + ".mat", 1)
+        lines = [("#" + line[2:]) if line.startswith("# ") else line for line in f.read().splitlines()]
+    if georgia_ext:
+        lines[0] = lines[0].replace(rid, rid + ".mat", 1)
     with open(hea, "w") as f:
         f.write("\n".join(lines) + "\n")
 
