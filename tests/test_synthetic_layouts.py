@@ -154,7 +154,7 @@ def test_ensure_synthetic_reuses_finished_folder(tmp_path, monkeypatch):
 
     monkeypatch.setattr(sl, "write_synthetic", counting)
     first = ensure_synthetic("cinc2017", root=str(tmp_path), n=4, seed=3)
-    assert first == os.path.join(str(tmp_path), "cinc2017-n4-s3") and len(calls) == 1
+    assert first == os.path.join(str(tmp_path), f"cinc2017-n4-s3-v{sl.FORMAT_VERSION}") and len(calls) == 1
     stamp = os.path.getmtime(os.path.join(first, "training2017", "REFERENCE.csv"))
     second = ensure_synthetic("cinc2017", root=str(tmp_path), n=4, seed=3)
     assert second == first and len(calls) == 1
@@ -170,12 +170,12 @@ def test_ensure_synthetic_ignores_interrupted_generation(tmp_path, monkeypatch):
     monkeypatch.setattr(sl, "write_synthetic", interrupted)
     with pytest.raises(KeyboardInterrupt):
         ensure_synthetic("cinc2017", root=str(tmp_path), n=4, seed=0)
-    assert not os.path.exists(tmp_path / "cinc2017-n4-s0")
+    assert not [d for d in os.listdir(tmp_path) if d.startswith("cinc2017-n4-s0")]
     # a partial folder left behind by a killed process is not taken as complete either
-    os.makedirs(tmp_path / ".cinc2017-n4-s0.partial-dead" / "training2017")
+    os.makedirs(tmp_path / f".cinc2017-n4-s0-v{sl.FORMAT_VERSION}.partial-dead" / "training2017")
     monkeypatch.undo()
     done = ensure_synthetic("cinc2017", root=str(tmp_path), n=4, seed=0)
-    assert done == os.path.join(str(tmp_path), "cinc2017-n4-s0")
+    assert done == os.path.join(str(tmp_path), f"cinc2017-n4-s0-v{sl.FORMAT_VERSION}")
     assert len(os.listdir(os.path.join(done, "training2017"))) == 2 * 4 + 2
 
 
@@ -183,7 +183,7 @@ def test_ensure_synthetic_default_root_uses_env(tmp_path, monkeypatch):
     monkeypatch.setenv("ECGTF_CACHE", str(tmp_path))
     assert sl.default_root() == os.path.join(str(tmp_path), "synthetic")
     out = ensure_synthetic("cinc2017", n=2, seed=0)
-    assert out == os.path.join(str(tmp_path), "synthetic", "cinc2017-n2-s0") and os.path.isdir(out)
+    assert out == os.path.join(str(tmp_path), "synthetic", f"cinc2017-n2-s0-v{sl.FORMAT_VERSION}") and os.path.isdir(out)
 
 
 def test_make_synthetic_script(tmp_path, capsys):

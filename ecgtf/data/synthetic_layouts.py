@@ -177,11 +177,11 @@ def ensure_synthetic(layout: str, root: str | None = None, n: int | None = None,
         raise KeyError(f"unknown synthetic layout {layout!r}; valid layouts: {', '.join(WRITERS)}")
     n = DEFAULT_N[layout] if n is None else int(n)
     root = root or default_root()
-    target = os.path.join(root, f"{layout}-n{n}-s{seed}")
+    target = os.path.join(root, f"{layout}-n{n}-s{seed}-v{FORMAT_VERSION}")
     if os.path.isdir(target):
         return target
     os.makedirs(root, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".{layout}-n{n}-s{seed}.partial-", dir=root)
+    tmp = tempfile.mkdtemp(prefix=f".{layout}-n{n}-s{seed}-v{FORMAT_VERSION}.partial-", dir=root)
     try:
         write_synthetic(layout, tmp, n, seed=seed)
         os.rename(tmp, target)
