@@ -1,0 +1,86 @@
+#!/usr/bin/env python
+"""Quality on the real PhysioNet data: train on some records, score records never seen.
+
+    python benchmarks/bench_real_data.py --data-root ../shared/data --only ptbxl_mi_vs_norm
+    python benchmarks/bench_real_data.py --list
+
+Each experiment is one ``scripts/train.py`` run (its exact argv is printed). PTB-XL
+trains on folds 1-6, selects the epoch on fold 7 and is scored on fold 8 (folds 9-10
+are kept back); CinC 2017 uses a stratified 20% validation split under seed 0.
+The table lists the held-out scores and the wall time of each run.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+PTBXL_FOLDS = ["--train-folds", "1-6", "--val-folds", "7", "--test-folds", "8"]
+# name -> (dataset folder, argv after --data-dir, metrics file scored, score keys)
+EXPERIMENTS = {
+    "ptbxl_mi_vs_norm": ("ptbxl", ["--dataset", "ptbxl", "--task", "mi_vs_norm", "--model", "compact1d",
+                                   "--sampling-rate", "100", "--standardize", "--augment", "--epochs", "30",
+                                   "--batch-size", "32", "--lr", "0.002", *PTBXL_FOLDS],
+                         "test_metrics.json", ["auc", "f1", "sensitivity", "specificity"]),
+    "ptbxl_superdiagnostic": ("ptbxl", ["--dataset", "ptbxl", "--task", "superdiagnostic", "--model", "compact1d",
+                                        "--sampling-rate", "100", "--standardize", "--augment", "--epochs", "30",
+                                        "--batch-size", "32", "--lr", "0.002", *PTBXL_FOLDS],
+                              "test_metrics.json", ["macro_auc"]),
+    "cinc2017_af4": ("cinc2017", ["--dataset", "cinc2017", "--task", "af4", "--model", "compact1d",
+                                  "--sampling-rate", "150", "--duration-s", "30", "--eval-hop-s", "15",
+                                  "--standardize", "--augment", "--epochs", "25", "--batch-size", "32",
+                                  "--lr", "0.002"],
+                     "metrics.json", ["cinc2017_f1", "F1_N", "F1_A", "F1_O", "F1_~"]),
+    "cinc2017_inception": ("cinc2017", ["--dataset", "cinc2017", "--task", "af4", "--model",
+                                        "inception_spectrogram", "--weights", "none", "--epochs", "6"],
+                           "metrics.json", ["cinc2017_f1", "F1_N", "F1_A", "F1_O", "F1_~"]),
+}
+
+
+def run(name: str, data_root: str, out_root: str, extra: list[str]) -> dict:
+    import train as train_script
+
+    folder, args, metrics_file, keys = EXPERIMENTS[name]
+    out = os.path.join(out_root, name)
+    argv = [*args, "--data-dir", os.path.join(data_root, folder), "--out", out, "--verbose", "2", *extra]
+    print(f"\n### {name}: python scripts/train.py {' '.join(argv)}", flush=True)
+    start = time.perf_counter()
+    train_script.main(argv)
+    seconds = time.perf_counter() - start
+    with open(os.path.join(out, metrics_file)) as f:
+        metrics = json.load(f)
+    return {"name": name, "scored_on": metrics_file, "seconds": round(seconds, 1),
+            **{k: metrics.get(k) for k in keys}}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-root", default=os.path.join("..", "shared", "data"))
+    p.add_argument("--out-root", default=os.path.join("runs", "bench_real"))
+    p.add_argument("--only", nargs="+", choices=list(EXPERIMENTS), help="experiments to run (default: all)")
+    p.add_argument("--list", action="store_true", help="print the experiments and exit")
+    p.add_argument("extra", nargs=argparse.REMAINDER, help="further train.py flags after --")
+    args = p.parse_args(argv)
+    if args.list:
+        for name, (_, a, f, k) in EXPERIMENTS.items():
+            print(f"{name}: {' '.join(a)} -> {f} {k}")
+        return []
+    extra = [a for a in args.extra if a != "--"]
+    results = [run(name, args.data_root, args.out_root, extra) for name in (args.only or EXPERIMENTS)]
+    print("\n| experiment | scored on | seconds | held-out scores |\n|---|---|---|---|")
+    for r in results:
+        scores = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in r.items()
+                           if k not in ("name", "scored_on", "seconds"))
+        print(f"| {r['name']} | {r['scored_on']} | {r['seconds']:.0f} | {scores} |")
+    with open(os.path.join(args.out_root, "results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    return results
+
+
+if __name__ == "__main__":
+    main()
