@@ -1,0 +1,316 @@
+"""Class-activation heatmaps for every model family: Grad-CAM, Grad-CAM++ and saliency.
+
+One entry point, :func:`gradcam`, for flat functional models of two kinds:
+
+* 1-D raw-signal models, input ``(batch, samples, leads)``: ``tf.GradientTape`` on the
+  output of a temporal layer ``(batch, steps, channels)``; heatmaps over time,
+  upsampled by linear interpolation to ``(batch, samples)``.
+* 2-D models (spectrogram or image input ``(batch, H, W, C)``): tf-keras-vis
+  ``Gradcam`` / ``GradcamPlusPlus`` / ``Saliency`` (checked with Keras 3.15 and
+  TF 2.21); heatmaps ``(batch, H, W)``.
+
+Scores are the pre-activation logits of the ``predictions`` layer (the model contract's
+last ``Dense``), so a saturated softmax or sigmoid does not flatten the gradients.
+1-D models read the logits through the ``predictions`` layer's kernel and bias; for
+2-D models tf-keras-vis' ``ReplaceToLinear`` swaps the last activation for linear on
+a clone (never the caller's model). Sequential models (where that swap is unsafe) are
+scored on their probabilities instead. A binary model (one sigmoid unit) explains
+class 1 with ``+logit`` and class 0 with ``-logit``.
+
+Every heatmap is scaled to [0, 1] by its own maximum (all zeros when the class has no
+positive evidence).
+
+References:
+    Selvaraju et al., "Grad-CAM: Visual Explanations from Deep Networks via
+    Gradient-based Localization", ICCV 2017.
+    Chattopadhyay et al., "Grad-CAM++: Improved Visual Explanations for Deep
+    Convolutional Networks", WACV 2018.
+    Simonyan et al., "Deep Inside Convolutional Networks: Visualising Image
+    Classification Models and Saliency Maps", ICLR workshop 2014.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+#: Layer types that never make a useful Grad-CAM target even with the right rank.
+_SKIP_LAYERS = (keras.layers.InputLayer, keras.layers.Dropout, keras.layers.SpatialDropout1D,
+                keras.layers.SpatialDropout2D)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def spatial_rank(model: keras.Model) -> int:
+    """1 for raw-signal models (input ``(batch, samples, leads)``), 2 for image models.
+
+    Raises:
+        ValueError: the model does not have a single 3-D or 4-D input.
+    """
+    if len(model.inputs) != 1:
+        raise ValueError(f"Grad-CAM needs a single-input model; {model.name} has {len(model.inputs)} inputs")
+    rank = len(model.inputs[0].shape)
+    if rank not in (3, 4):
+        raise ValueError(f"Grad-CAM supports inputs (batch, samples, leads) or (batch, H, W, C); "
+                         f"{model.name} takes {tuple(model.inputs[0].shape)}")
+    return rank - 2
+
+
+def candidate_layers(model: keras.Model) -> list[str]:
+    """Names of the layers Grad-CAM can target, in model order.
+
+    A candidate has an output of the input's rank (``(batch, steps, channels)`` for 1-D
+    models, ``(batch, h, w, channels)`` for 2-D models) and is not the input or a dropout.
+    """
+    rank = len(model.inputs[0].shape)
+    names = []
+    for layer in model.layers:
+        if isinstance(layer, _SKIP_LAYERS) or isinstance(layer, keras.Model):
+            continue
+        try:
+            shape = layer.output.shape
+        except (AttributeError, ValueError):  # layers used more than once, or not built
+            continue
+        if len(shape) == rank:
+            names.append(layer.name)
+    return names
+
+
+def find_layer(model: keras.Model, layer: str | keras.layers.Layer | None = None) -> keras.layers.Layer:
+    """The Grad-CAM target layer: ``layer`` (name or object) or the default.
+
+    The default is the last candidate (:func:`candidate_layers`): the last convolution or
+    activation before global pooling.
+
+    Raises:
+        ValueError: ``layer`` is not a candidate; the message lists the candidates.
+    """
+    names = candidate_layers(model)
+    if not names:
+        raise ValueError(f"{model.name} has no layer with a {len(model.inputs[0].shape)}-D output to explain; "
+                         "is it a flat functional model (no nested backbone)?")
+    if layer is None:
+        return model.get_layer(names[-1])
+    name = layer if isinstance(layer, str) else layer.name
+    if name not in names:
+        shown = names[-15:]
+        more = f" (last {len(shown)} of {len(names)})" if len(names) > len(shown) else ""
+        raise ValueError(f"layer {name!r} cannot be explained in {model.name}; candidate layers{more}: "
+                         f"{', '.join(shown)}")
+    return model.get_layer(name)
+
+
+def predicted_classes(probs: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Predicted class per example, ``(batch,)`` int.
+
+    Args:
+        probs: model outputs ``(batch, outputs)``; one output means a binary model
+            (class 1 when ``p >= threshold``), otherwise the arg-max.
+        threshold: binary decision threshold.
+    """
+    probs = np.asarray(probs)
+    if probs.shape[-1] == 1:
+        return (probs[:, 0] >= threshold).astype(int)
+    return probs.argmax(axis=-1).astype(int)
+
+
+def _class_indices(class_index, probs: np.ndarray) -> np.ndarray:
+    batch, outputs = probs.shape
+    if class_index is None:
+        return predicted_classes(probs)
+    idx = np.broadcast_to(np.asarray(class_index, dtype=int), (batch,)).copy()
+    top = 1 if outputs == 1 else outputs - 1
+    if idx.min() < 0 or idx.max() > top:
+        raise ValueError(f"class_index must be in 0..{top} for a model with {outputs} output(s), got {class_index}")
+    return idx
+
+
+def _score_fn(classes: np.ndarray, outputs: int) -> Callable[[tf.Tensor], tf.Tensor]:
+    """``score(scores (batch, outputs)) -> (batch,)``: the explained class's logit."""
+    if outputs == 1:
+        sign = tf.constant(np.where(classes == 1, 1.0, -1.0), tf.float32)
+        return lambda out: sign * tf.cast(out[:, 0], tf.float32)
+    idx = tf.constant(classes, tf.int32)
+    return lambda out: tf.gather(tf.cast(out, tf.float32), idx, axis=1, batch_dims=1)
+
+
+def _normalize(maps: np.ndarray) -> np.ndarray:
+    """Scales each map of ``(batch, ...)`` to [0, 1] by its own maximum (NaN-free)."""
+    maps = np.maximum(np.nan_to_num(np.asarray(maps, np.float32)), 0.0)
+    peak = maps.reshape(len(maps), -1).max(axis=1)
+    scale = np.where(peak > 0, peak, 1.0).reshape((-1,) + (1,) * (maps.ndim - 1))
+    return (maps / scale).astype(np.float32)
+
+
+def upsample_1d(cam: np.ndarray, length: int) -> np.ndarray:
+    """Linear interpolation of ``(batch, steps)`` maps to ``(batch, length)``.
+
+    Step ``t`` of ``steps`` is placed at the centre of the input span it covers,
+    ``(t + 0.5) * length / steps - 0.5``; values are held constant beyond the end steps.
+    """
+    cam = np.asarray(cam, np.float32)
+    steps = cam.shape[1]
+    centres = (np.arange(steps) + 0.5) * length / steps - 0.5
+    grid = np.arange(length)
+    return np.stack([np.interp(grid, centres, row) for row in cam]).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- 1-D (GradientTape)
+
+
+def _logit_model(model: keras.Model, layer) -> tuple[keras.Model, Callable[[tf.Tensor, tf.Tensor], tf.Tensor]]:
+    """A model ``x -> [layer output (or x), pre-head features]`` and ``to_scores(feats, probs)``."""
+    try:
+        head = model.get_layer("predictions")
+    except ValueError:
+        head = None
+    if isinstance(head, keras.layers.Dense) and head is model.layers[-1]:
+        outputs = [layer.output if layer is not None else model.inputs[0], head.input]
+
+        def to_scores(feats):
+            return tf.matmul(feats, head.kernel) + (head.bias if head.use_bias else 0.0)
+    else:  # no contract head: explain the probabilities
+        outputs = [layer.output if layer is not None else model.inputs[0], model.outputs[0]]
+
+        def to_scores(out):
+            return out
+    return keras.Model(model.inputs, outputs), to_scores
+
+
+def _tape_1d(model, x, classes, layer, watch_input: bool):
+    """``(target values, d score / d target)`` with target = the layer output or the input.
+
+    Runs as a ``tf.function``: eager gradients through strided ``Conv1D`` layers crash
+    the process (heap corruption) with oneDNN in TF 2.21 on CPU; graph mode does not.
+    """
+    sub, to_scores = _logit_model(model, None if watch_input else layer)
+    score = _score_fn(classes, int(model.outputs[0].shape[-1]))
+
+    @tf.function
+    def run(x):
+        with tf.GradientTape() as tape:
+            if watch_input:
+                tape.watch(x)
+                _, feats = sub(x, training=False)
+                target = x
+            else:
+                target, feats = sub(x, training=False)
+            s = score(to_scores(feats))
+        return target, tape.gradient(s, target)
+
+    target, grads = run(tf.convert_to_tensor(x, tf.float32))
+    return target.numpy(), grads.numpy()
+
+
+def _gradcam_1d(model, x, classes, layer):
+    acts, grads = _tape_1d(model, x, classes, layer, watch_input=False)
+    weights = grads.mean(axis=1, keepdims=True)                    # (batch, 1, channels)
+    cam = np.maximum((weights * acts).sum(axis=-1), 0.0)           # (batch, steps)
+    return upsample_1d(cam, x.shape[1])
+
+
+def _gradcam_pp_1d(model, x, classes, layer):
+    acts, grads = _tape_1d(model, x, classes, layer, watch_input=False)
+    g2, g3 = grads ** 2, grads ** 3
+    denom = 2.0 * g2 + acts.sum(axis=1, keepdims=True) * g3
+    alpha = g2 / np.where(denom != 0.0, denom, 1.0)
+    weights = (alpha * np.maximum(grads, 0.0)).sum(axis=1, keepdims=True)
+    cam = np.maximum((weights * acts).sum(axis=-1), 0.0)
+    return upsample_1d(cam, x.shape[1])
+
+
+def _saliency_1d(model, x, classes, layer):
+    _, grads = _tape_1d(model, x, classes, layer, watch_input=True)
+    return np.abs(grads).max(axis=-1)
+
+
+# --------------------------------------------------------------------------- 2-D (tf-keras-vis)
+
+
+def _vis_kwargs(model):
+    """``(model_modifier, clone)`` for tf-keras-vis: linear last activation on a clone."""
+    from tf_keras_vis.utils.model_modifiers import ReplaceToLinear
+
+    last = model.layers[-1]
+    if isinstance(model, keras.Sequential) or not hasattr(last, "activation"):
+        return {"model_modifier": None, "clone": False}
+    return {"model_modifier": ReplaceToLinear(), "clone": True}
+
+
+def _gradcam_2d(model, x, classes, layer, plus_plus: bool = False):
+    from tf_keras_vis.gradcam import Gradcam
+    from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus
+
+    cls = GradcamPlusPlus if plus_plus else Gradcam
+    explainer = cls(model, **_vis_kwargs(model))
+    score = _score_fn(classes, int(model.outputs[0].shape[-1]))
+    cam = explainer(score, x, penultimate_layer=layer.name, normalize_cam=False, expand_cam=True)
+    return np.asarray(cam)
+
+
+def _gradcam_pp_2d(model, x, classes, layer):
+    return _gradcam_2d(model, x, classes, layer, plus_plus=True)
+
+
+def _saliency_2d(model, x, classes, layer):
+    from tf_keras_vis.saliency import Saliency
+
+    explainer = Saliency(model, **_vis_kwargs(model))
+    score = _score_fn(classes, int(model.outputs[0].shape[-1]))
+    return np.asarray(explainer(score, x, normalize_map=False))  # max |grad| over channels
+
+
+@dataclasses.dataclass(frozen=True)
+class _Method:
+    one_d: Callable
+    two_d: Callable
+    needs_layer: bool = True
+
+
+#: Explanation methods by name; the keys are the valid ``method`` values.
+METHODS = {
+    "gradcam": _Method(_gradcam_1d, _gradcam_2d),
+    "gradcam++": _Method(_gradcam_pp_1d, _gradcam_pp_2d),
+    "saliency": _Method(_saliency_1d, _saliency_2d, needs_layer=False),
+}
+
+
+def gradcam(model: keras.Model, inputs, class_index=None, layer=None, method: str = "gradcam") -> np.ndarray:
+    """Heatmaps of where ``model`` finds evidence for a class, at input resolution.
+
+    Args:
+        model: a flat functional Keras model with input ``(batch, samples, leads)``
+            (raw signals, mV) or ``(batch, H, W, C)`` (spectrogram or ECG images).
+        inputs: a batch in the model's input layout (already prepared as in training).
+        class_index: the class to explain: an int or one per example ``(batch,)``; None
+            takes each example's predicted class. Binary models (one output) take 0 or 1.
+        layer: target layer name or object for Grad-CAM(++); None takes the last layer
+            with a temporal/spatial output (see :func:`candidate_layers`). Ignored by
+            ``saliency``.
+        method: a key of :data:`METHODS`: ``"gradcam"``, ``"gradcam++"`` or ``"saliency"``
+            (``|d score / d input|``, maximum over channels/leads).
+
+    Returns:
+        ``(batch, samples)`` for 1-D models or ``(batch, H, W)`` for 2-D models,
+        float32 in [0, 1].
+
+    Raises:
+        ValueError: unknown method, bad ``layer`` (lists the candidates) or class index.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
+    rank = spatial_rank(model)
+    x = np.asarray(inputs, dtype=np.float32)
+    if x.ndim != rank + 2:
+        raise ValueError(f"inputs must be a batch shaped like {tuple(model.inputs[0].shape)}, got {x.shape}")
+    spec = METHODS[method]
+    target = find_layer(model, layer) if spec.needs_layer else None
+    probs = np.asarray(model(x, training=False))
+    classes = _class_indices(class_index, probs)
+    fn = spec.one_d if rank == 1 else spec.two_d
+    return _normalize(fn(model, x, classes, target))
