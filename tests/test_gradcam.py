@@ -159,3 +159,18 @@ def test_upsample_1d_linear():
     assert out.shape == (1, 8)
     assert out[0, 0] == 0.0 and out[0, -1] == 1.0
     assert np.all(np.diff(out[0]) >= 0)
+
+
+def test_default_layer_skips_maps_too_small_to_localise():
+    import keras
+
+    from ecgtf.explain.gradcam import find_layer
+
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", name="fine")(inputs)
+    x = keras.layers.Conv2D(4, 3, strides=8, padding="same", name="coarse")(x)   # 4x4
+    x = keras.layers.Conv2D(4, 4, strides=4, padding="same", name="one_cell")(x)  # 1x1
+    outputs = keras.layers.Dense(2, activation="softmax", name="predictions")(keras.layers.Flatten()(x))
+    model = keras.Model(inputs, outputs)
+    assert find_layer(model).name == "coarse"
+    assert find_layer(model, "one_cell").name == "one_cell"

@@ -61,6 +61,9 @@ def spatial_rank(model: keras.Model) -> int:
     return rank - 2
 
 
+MIN_CELLS = 4  # least map size per spatial axis for the default Grad-CAM layer
+
+
 def candidate_layers(model: keras.Model) -> list[str]:
     """Names of the layers Grad-CAM can target, in model order.
 
@@ -84,8 +87,11 @@ def candidate_layers(model: keras.Model) -> list[str]:
 def find_layer(model: keras.Model, layer: str | keras.layers.Layer | None = None) -> keras.layers.Layer:
     """The Grad-CAM target layer: ``layer`` (name or object) or the default.
 
-    The default is the last candidate (:func:`candidate_layers`): the last convolution or
-    activation before global pooling.
+    The default is the last candidate (:func:`candidate_layers`) whose map still has at
+    least ``MIN_CELLS`` cells along every spatial axis: the last convolution or activation
+    before global pooling, unless the network has pooled the input down to a map too small
+    to localise anything (InceptionResNetV2 at 75x75 ends in 1x1 maps; its default is then
+    the last 7x7 block). Pass ``layer`` to choose another.
 
     Raises:
         ValueError: ``layer`` is not a candidate; the message lists the candidates.
@@ -95,6 +101,10 @@ def find_layer(model: keras.Model, layer: str | keras.layers.Layer | None = None
         raise ValueError(f"{model.name} has no layer with a {len(model.inputs[0].shape)}-D output to explain; "
                          "is it a flat functional model (no nested backbone)?")
     if layer is None:
+        for candidate in reversed(names):
+            spatial = model.get_layer(candidate).output.shape[1:-1]
+            if all(d is None or d >= MIN_CELLS for d in spatial):
+                return model.get_layer(candidate)
         return model.get_layer(names[-1])
     name = layer if isinstance(layer, str) else layer.name
     if name not in names:
