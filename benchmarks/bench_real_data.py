@@ -36,6 +36,24 @@ EXPERIMENTS = {
                                   "--standardize", "--augment", "--epochs", "25", "--batch-size", "32",
                                   "--lr", "0.002"],
                      "metrics.json", ["cinc2017_f1", "F1_N", "F1_A", "F1_O", "F1_~"]),
+    # Transfer (autoECG workflow): pre-train on superdiagnostic (folds 1-3, select on 4), then
+    # normal_abnormal on 300 records of folds 5-6 (select on 7, score on 8), from the
+    # pre-trained net with frozen layers vs the same network from scratch.
+    "ribeiro_pretrain": ("ptbxl", ["--dataset", "ptbxl", "--task", "superdiagnostic", "--model", "ribeiro",
+                                   "--sampling-rate", "100", "--standardize", "--augment", "--epochs", "25",
+                                   "--lr", "0.001", "--train-folds", "1-3", "--val-folds", "4"],
+                         "metrics.json", ["macro_auc"]),
+    "normal_abnormal_transfer": ("ptbxl", ["--dataset", "ptbxl", "--task", "normal_abnormal",
+                                           "--model", "ribeiro_transfer", "--init-from", "{out_root}/ribeiro_pretrain",
+                                           "--freeze", "7", "--sampling-rate", "100", "--standardize", "--augment",
+                                           "--epochs", "25", "--lr", "0.001", "--max-train-records", "300",
+                                           "--train-folds", "5-6", "--val-folds", "7", "--test-folds", "8"],
+                                 "test_metrics.json", ["auc", "f1"]),
+    "normal_abnormal_scratch": ("ptbxl", ["--dataset", "ptbxl", "--task", "normal_abnormal", "--model", "ribeiro",
+                                          "--sampling-rate", "100", "--standardize", "--augment",
+                                          "--epochs", "25", "--lr", "0.001", "--max-train-records", "300",
+                                          "--train-folds", "5-6", "--val-folds", "7", "--test-folds", "8"],
+                                "test_metrics.json", ["auc", "f1"]),
     "cinc2017_inception": ("cinc2017", ["--dataset", "cinc2017", "--task", "af4", "--model",
                                         "inception_spectrogram", "--weights", "none", "--epochs", "6"],
                            "metrics.json", ["cinc2017_f1", "F1_N", "F1_A", "F1_O", "F1_~"]),
@@ -47,6 +65,7 @@ def run(name: str, data_root: str, out_root: str, extra: list[str]) -> dict:
 
     folder, args, metrics_file, keys = EXPERIMENTS[name]
     out = os.path.join(out_root, name)
+    args = [a.replace("{out_root}", out_root) for a in args]
     argv = [*args, "--data-dir", os.path.join(data_root, folder), "--out", out, "--verbose", "2", *extra]
     print(f"\n### {name}: python scripts/train.py {' '.join(argv)}", flush=True)
     start = time.perf_counter()
