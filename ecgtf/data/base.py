@@ -63,14 +63,18 @@ class Reader(abc.ABC):
         """Decodes the record of one index row into a :class:`Record` in mV."""
 
     # -- tasks --------------------------------------------------------------------------
+    tasks: dict[str, Task] = {}
+
     @property
-    @abc.abstractmethod
     def task_names(self) -> tuple[str, ...]:
         """Names of the tasks this dataset supports."""
+        return tuple(self.tasks)
 
-    @abc.abstractmethod
     def task(self, name: str) -> Task:
         """The :class:`Task` called ``name``; unknown names raise, listing the valid ones."""
+        if name not in self.tasks:
+            raise self._unknown_task(name)
+        return self.tasks[name]
 
     @abc.abstractmethod
     def encode(self, task: Task, codes: tuple[str, ...]) -> np.ndarray | None:

@@ -31,6 +31,7 @@ class CinC2017Reader(Reader):
     name = "cinc2017"
     expected_leads = 1
     native_rate = 300.0
+    tasks = _TASKS
     default_task = "af4"
 
     def __init__(self, data_dir: str):
@@ -70,14 +71,6 @@ class CinC2017Reader(Reader):
     def read(self, row) -> Record:
         return read_record(row["path"], record_id=row["record_id"], codes=row["codes"])
 
-    @property
-    def task_names(self):
-        return tuple(_TASKS)
-
-    def task(self, name: str) -> Task:
-        if name not in _TASKS:
-            raise self._unknown_task(name)
-        return _TASKS[name]
 
     def encode(self, task: Task, codes):
         if task.name != "af4":

@@ -40,6 +40,7 @@ class PTBXLReader(Reader):
 
     name = "ptbxl"
     expected_leads = 12
+    tasks = _TASKS
     default_task = "superdiagnostic"
 
     def __init__(self, data_dir: str, sampling_rate: int = 100):
@@ -108,14 +109,6 @@ class PTBXLReader(Reader):
                            meta={"fold": int(row["fold"])})
 
     # -- tasks --------------------------------------------------------------------------
-    @property
-    def task_names(self):
-        return tuple(_TASKS)
-
-    def task(self, name: str) -> Task:
-        if name not in _TASKS:
-            raise self._unknown_task(name)
-        return _TASKS[name]
 
     def superclasses(self, codes) -> set[str]:
         """Diagnostic superclasses of a record's SCP codes (any likelihood counts)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import keras
 
+from ecgtf.models.layers1d import conv_stem
 from ecgtf.models.registry import register_model
 
 
@@ -72,10 +73,7 @@ def build_compact1d(input_shape, num_classes: int, *, activation: str = "sigmoid
         A flat functional model ``(batch, samples, leads) -> (batch, num_classes)``.
     """
     inputs = keras.Input(shape=tuple(input_shape), name="signal")
-    x = keras.layers.Conv1D(stem_filters, stem_kernel_size, strides=2, padding="same", use_bias=False,
-                            name="stem_conv")(inputs)
-    x = keras.layers.BatchNormalization(name="stem_bn")(x)
-    x = keras.layers.Activation("relu", name="stem_relu")(x)
+    x = conv_stem(inputs, stem_filters, stem_kernel_size)
     for index, block_filters in enumerate(filters, start=1):
         x = _block(x, int(block_filters), kernel_size, 2, se_ratio, name=f"block{index}")
     x = keras.layers.Concatenate(name="pool_concat")([

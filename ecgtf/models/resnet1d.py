@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import keras
 
+from ecgtf.models.layers1d import conv_stem
 from ecgtf.models.registry import register_model
 
 BLOCKS = {"resnet1d18": (2, 2, 2, 2), "resnet1d34": (3, 4, 6, 3)}
@@ -56,10 +57,7 @@ def build_resnet1d(input_shape, num_classes: int, *, blocks=(2, 2, 2, 2), activa
         A flat functional model ``(batch, samples, leads) -> (batch, num_classes)``.
     """
     inputs = keras.Input(shape=tuple(input_shape), name="signal")
-    x = keras.layers.Conv1D(width, stem_kernel_size, strides=2, padding="same", use_bias=False,
-                            name="stem_conv")(inputs)
-    x = keras.layers.BatchNormalization(name="stem_bn")(x)
-    x = keras.layers.Activation("relu", name="stem_relu")(x)
+    x = conv_stem(inputs, width, stem_kernel_size)
     x = keras.layers.MaxPooling1D(3, strides=2, padding="same", name="stem_pool")(x)
     for stage, n_blocks in enumerate(blocks):
         for block in range(n_blocks):
