@@ -14,7 +14,7 @@ SHAPE = (75, 75, 3)
 @pytest.fixture(scope="module")
 def model():
     keras.utils.set_random_seed(0)
-    return get_model("inception_spectrogram", SHAPE, 4, weights=None)
+    return get_model("inception_spectrogram", SHAPE, 4, weights=None, frozen=True)
 
 
 def _images(n=2):
@@ -112,3 +112,10 @@ def test_frozen_train_step_changes_only_the_head(model):
     np.testing.assert_array_equal(model.get_layer("conv_7b").get_weights()[0], before_conv)
     np.testing.assert_array_equal(model.get_layer("conv_7b_bn").get_weights()[-1], before_bn)
     assert not np.allclose(model.get_layer("predictions").get_weights()[0], before_head)
+
+
+def test_random_init_trains_everything_with_faster_batchnorm():
+    model = get_model("inception_spectrogram", SHAPE, 4, weights="none")
+    assert all(layer.trainable for layer in model.layers)
+    bn = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert bn and all(layer.momentum == 0.9 for layer in bn)

@@ -55,7 +55,7 @@ _BLOCK_END = re.compile(r"^(mixed_\w+|block(?:35|17|8)_\d+_(?:ac|conv)|conv_7b_a
 )
 def build(input_shape, num_classes: int, *, activation: str = "softmax", weights="imagenet",
           hidden_units: int = 500, hidden_activation: str = "sigmoid", dropout: float = 0.0,
-          frozen: bool = True, image_size=None, bn_momentum: float | None = None) -> keras.Model:
+          frozen: bool | None = None, image_size=None, bn_momentum: float | None = None) -> keras.Model:
     """Builds the flat InceptionResNetV2 spectrogram classifier.
 
     Args:
@@ -69,9 +69,10 @@ def build(input_shape, num_classes: int, *, activation: str = "softmax", weights
         hidden_activation: its activation.
         dropout: dropout rate before ``predictions`` (0 disables; no layer added).
         frozen: return the model frozen for phase 1 (:func:`freeze_backbone`: head only);
-            the registry's ``unfreeze`` hook opens the top blocks for phase 2. (Named
-            ``frozen``, not ``freeze``: the trainer's integer ``freeze`` option is a layer
-            count for other models.)
+            the registry's ``unfreeze`` hook opens the top blocks for phase 2. None (the
+            default) freezes pretrained backbones only: random features are not worth
+            keeping fixed. (Named ``frozen``, not ``freeze``: the trainer's integer
+            ``freeze`` option is a layer count for other models.)
         bn_momentum: BatchNorm moving-average momentum. None keeps Keras' 0.99 for
             pretrained weights and uses 0.9 from random initialisation, where a few
             hundred CPU steps would otherwise leave the inference statistics far behind
@@ -104,6 +105,8 @@ def build(input_shape, num_classes: int, *, activation: str = "softmax", weights
         for layer in model.layers:
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.momentum = float(bn_momentum)
+    if frozen is None:
+        frozen = resolve_weights(weights) is not None
     return freeze_backbone(model) if frozen else model
 
 
