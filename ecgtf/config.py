@@ -31,6 +31,7 @@ class TrainConfig:
     epochs: int = 10
     batch_size: int = 32
     lr: float = 1e-3
+    lr_schedule: str = "constant"           # constant | cosine (per phase, 1-epoch linear warm-up)
     optimizer: str = "adam"                 # adam | sgd | rmsprop
     class_weight: str = "auto"              # auto | none
     seed: int = 0

@@ -69,3 +69,18 @@ def test_stratified_split_is_seeded_and_stratified():
     assert len(a["val"]) == 20 and not set(a["val"]) & set(a["train"])
     np.testing.assert_array_equal(y[a["val"]].sum(0), [12, 4, 3, 1])
     assert not np.array_equal(split(data, seed=2)["val"], a["val"])
+
+
+def test_learning_rate_schedules():
+    from ecgtf.training.trainer import learning_rate
+
+    assert learning_rate(TrainConfig(lr_schedule="constant"), 0.01, 10, 5) == 0.01
+    schedule = learning_rate(TrainConfig(lr_schedule="cosine"), 0.01, 10, 5)
+    at = [float(schedule(step)) for step in (0, 5, 10, 30, 50)]
+    assert at[0] == pytest.approx(0.0, abs=1e-9)          # warm-up starts at 0
+    assert at[1] == pytest.approx(0.005, rel=1e-3)        # half-way through the 1-epoch warm-up
+    assert at[2] == pytest.approx(0.01, rel=1e-3)         # peak after one epoch
+    assert at[2] > at[3] > at[4]
+    assert at[4] == pytest.approx(0.0, abs=1e-6)          # decayed to 0 at the end of the phase
+    with pytest.raises(ValueError, match="constant or cosine"):
+        learning_rate(TrainConfig(lr_schedule="step"), 0.01, 10, 5)

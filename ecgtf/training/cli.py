@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", type=float)
+    p.add_argument("--lr-schedule", choices=["constant", "cosine"],
+                   help="learning rate over each phase: constant, or cosine decay to 0 after a 1-epoch warm-up")
     p.add_argument("--optimizer", choices=["adam", "sgd", "rmsprop"])
     p.add_argument("--class-weight", choices=["auto", "none"])
     p.add_argument("--seed", type=int)

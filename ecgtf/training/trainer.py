@@ -76,7 +76,27 @@ def class_weights(task, labels: np.ndarray, mode: str) -> np.ndarray | None:
     return per_class[cls].astype(np.float32)
 
 
-def compile_model(model, task, cfg: TrainConfig, lr: float) -> None:
+def learning_rate(cfg: TrainConfig, lr: float, steps_per_epoch: int, epochs: int):
+    """The phase's learning rate: ``lr``, or a cosine decay to 0 with a 1-epoch linear warm-up.
+
+    Args:
+        cfg: the run config (``lr_schedule`` is ``constant`` or ``cosine``).
+        lr: peak learning rate of the phase.
+        steps_per_epoch: optimizer steps per epoch.
+        epochs: epochs in the phase; the decay spans all of them.
+    """
+    if cfg.lr_schedule == "constant":
+        return lr
+    if cfg.lr_schedule != "cosine":
+        raise ValueError(f"--lr-schedule must be constant or cosine, got {cfg.lr_schedule!r}")
+    warmup = max(1, steps_per_epoch) if epochs > 1 else 0
+    total = max(1, steps_per_epoch * epochs)
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0 if warmup else lr, decay_steps=max(1, total - warmup),
+        warmup_target=lr if warmup else None, warmup_steps=warmup)
+
+
+def compile_model(model, task, cfg: TrainConfig, lr) -> None:
     if cfg.optimizer not in OPTIMIZERS:
         raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {cfg.optimizer!r}")
     if task.kind == "multiclass":
@@ -201,7 +221,8 @@ def train(cfg: TrainConfig) -> RunResult:
                               training=False)
     val_ds = val_ds.map(lambda x, y: (prepare(x), y), num_parallel_calls=tf.data.AUTOTUNE).cache()
 
-    epochs_run = _fit_phases(model, entry, task, cfg, run_dir, train_ds, val_ds)
+    steps = math.ceil(len(parts["train"]) / cfg.batch_size)
+    epochs_run = _fit_phases(model, entry, task, cfg, run_dir, train_ds, val_ds, steps)
 
     best_path = os.path.join(run_dir, "model.keras")
     if os.path.isfile(best_path):
@@ -229,7 +250,7 @@ def train(cfg: TrainConfig) -> RunResult:
     return RunResult(run_dir, metrics, thresholds, epochs_run, seconds)
 
 
-def _fit_phases(model, entry, task, cfg, run_dir, train_ds, val_ds) -> int:
+def _fit_phases(model, entry, task, cfg, run_dir, train_ds, val_ds, steps_per_epoch: int) -> int:
     """Fits phase 1 (and phase 2 from ``unfreeze_after`` when the model supports it)."""
     two_phase = cfg.unfreeze_after is not None and 0 < cfg.unfreeze_after < cfg.epochs
     if cfg.unfreeze_after is not None and entry.unfreeze is None:
@@ -252,7 +273,7 @@ def _fit_phases(model, entry, task, cfg, run_dir, train_ds, val_ds) -> int:
         if number == 2:
             model = entry.unfreeze(model)
             _say(f"phase 2 from epoch {first + 1}: {_trainable(model):,} trainable parameters, lr {lr:g}")
-        compile_model(model, task, cfg, lr)
+        compile_model(model, task, cfg, learning_rate(cfg, lr, steps_per_epoch, last - first))
         callbacks = _callbacks(task, cfg, run_dir, val_ds, phase=number)
         model.fit(train_ds, epochs=last, shuffle=False, initial_epoch=first, callbacks=callbacks,
                   verbose=cfg.verbose if cfg.verbose is not None else (1 if sys.stdout.isatty() else 2))
