@@ -21,20 +21,20 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 PTBXL_FOLDS = ["--train-folds", "1-6", "--val-folds", "7", "--test-folds", "8"]
+PTBXL_RESNET = ["--model", "resnet1d18", "--option", "width=32", "--sampling-rate", "100",
+                "--signal-filter", "bandpass", "--standardize", "--augment", "--epochs", "30",
+                "--batch-size", "32", "--lr", "0.002", "--lr-schedule", "cosine"]
 # name -> (dataset folder, argv after --data-dir, metrics file scored, score keys)
 EXPERIMENTS = {
-    "ptbxl_mi_vs_norm": ("ptbxl", ["--dataset", "ptbxl", "--task", "mi_vs_norm", "--model", "compact1d",
-                                   "--sampling-rate", "100", "--standardize", "--augment", "--epochs", "30",
-                                   "--batch-size", "32", "--lr", "0.002", *PTBXL_FOLDS],
+    "ptbxl_mi_vs_norm": ("ptbxl", ["--dataset", "ptbxl", "--task", "mi_vs_norm", *PTBXL_RESNET, *PTBXL_FOLDS],
                          "test_metrics.json", ["auc", "f1", "sensitivity", "specificity"]),
-    "ptbxl_superdiagnostic": ("ptbxl", ["--dataset", "ptbxl", "--task", "superdiagnostic", "--model", "compact1d",
-                                        "--sampling-rate", "100", "--standardize", "--augment", "--epochs", "30",
-                                        "--batch-size", "32", "--lr", "0.002", *PTBXL_FOLDS],
+    "ptbxl_superdiagnostic": ("ptbxl", ["--dataset", "ptbxl", "--task", "superdiagnostic", *PTBXL_RESNET,
+                                        *PTBXL_FOLDS],
                               "test_metrics.json", ["macro_auc"]),
     "cinc2017_af4": ("cinc2017", ["--dataset", "cinc2017", "--task", "af4", "--model", "compact1d",
                                   "--sampling-rate", "150", "--duration-s", "30", "--eval-hop-s", "15",
-                                  "--standardize", "--augment", "--epochs", "25", "--batch-size", "32",
-                                  "--lr", "0.002"],
+                                  "--standardize", "--augment", "--epochs", "30", "--batch-size", "32",
+                                  "--lr", "0.002", "--lr-schedule", "cosine"],
                      "metrics.json", ["cinc2017_f1", "F1_N", "F1_A", "F1_O", "F1_~"]),
     # Transfer (autoECG workflow): pre-train on superdiagnostic (folds 1-3, select on 4), then
     # normal_abnormal on 300 records of folds 5-6 (select on 7, score on 8), from the
@@ -55,7 +55,8 @@ EXPERIMENTS = {
                                           "--train-folds", "5-6", "--val-folds", "7", "--test-folds", "8"],
                                 "test_metrics.json", ["auc", "f1"]),
     "cinc2017_inception": ("cinc2017", ["--dataset", "cinc2017", "--task", "af4", "--model",
-                                        "inception_spectrogram", "--weights", "none", "--epochs", "5"],
+                                        "inception_spectrogram", "--weights", "none", "--epochs", "5",
+                                        "--lr-schedule", "cosine"],
                            "metrics.json", ["cinc2017_f1", "F1_N", "F1_A", "F1_O", "F1_~"]),
 }
 
