@@ -33,13 +33,14 @@ def bench(dataset: str, data_root: str, cache_dir: str) -> dict:
     first = load_dataset(dataset, data_dir, task=task, sampling_rate=rate, cache_root=cache_dir, progress=False)
     second = load_dataset(dataset, data_dir, task=task, sampling_rate=rate, cache_root=cache_dir, progress=False)
     assert second.from_cache, "the second load did not come from the cache"
-    return {"dataset": dataset, "task": task, "records": len(first), "rate_hz": first.sampling_rate,
+    return {"dataset": dataset, "task": task, "records": len(first), "decoded": len(first.store), "rate_hz": first.sampling_rate,
             "counts": first.class_counts(), "skipped": first.skipped, "warnings": first.warnings, "first_s": first.load_seconds,
             "cached_s": second.load_seconds, "from_cache_first": first.from_cache}
 
 
 def report(r: dict) -> None:
-    print(f"\n== {r['dataset']} (task {r['task']}, {r['rate_hz']:g} Hz): {r['records']} records")
+    print(f"\n== {r['dataset']} (task {r['task']}, {r['rate_hz']:g} Hz): {r['decoded']} records decoded, "
+          f"{r['records']} labelled for the task")
     for name, n in r["counts"].items():
         print(f"   {name:>12s}: {n}")
     skipped = r["skipped"]
