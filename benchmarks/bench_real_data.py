@@ -3,10 +3,14 @@
 
     python benchmarks/bench_real_data.py --data-root ../shared/data --only ptbxl_mi_vs_norm
     python benchmarks/bench_real_data.py --list
+    python benchmarks/bench_real_data.py --only ptbxl_mi_vs_norm --cv-folds 1-8
 
 Each experiment is one ``scripts/train.py`` run (its exact argv is printed). PTB-XL
 trains on folds 1-6, selects the epoch on fold 7 and is scored on fold 8 (folds 9-10
 are kept back); CinC 2017 uses a stratified 20% validation split under seed 0.
+With ``--cv-folds 1-8`` a PTB-XL experiment is cross-validated instead: each fold in turn
+is the test fold, the next one selects the epoch, the other six train; the table gives
+the mean (and ``_sd``, the standard deviation) of the test scores over folds.
 The table lists the held-out scores and the wall time of each run.
 """
 
@@ -15,6 +19,8 @@ import json
 import os
 import sys
 import time
+
+import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
@@ -62,12 +68,54 @@ EXPERIMENTS = {
 }
 
 
-def run(name: str, data_root: str, out_root: str, extra: list[str]) -> dict:
+def cv_splits(folds: list[int]) -> list[tuple[int, int, list[int]]]:
+    """Rotating ``(test fold, validation fold, training folds)`` over ``folds``."""
+    return [(test, folds[(i + 1) % len(folds)], [f for f in folds if f not in (test, folds[(i + 1) % len(folds)])])
+            for i, test in enumerate(folds)]
+
+
+def with_folds(args: list[str], train: list[int], val: int, test: int) -> list[str]:
+    """``args`` with its PTB-XL fold flags replaced."""
+    out, skip = [], 0
+    for a in args:
+        if skip:
+            skip -= 1
+            continue
+        if a in ("--train-folds", "--val-folds", "--test-folds"):
+            skip = 1
+            continue
+        out.append(a)
+    return [*out, "--train-folds", *map(str, train), "--val-folds", str(val), "--test-folds", str(test)]
+
+
+def run_cv(name: str, data_root: str, out_root: str, extra: list[str], folds: list[int]) -> dict:
+    """Cross-validation of a PTB-XL experiment: each fold in turn is the test fold."""
+    folder, args, metrics_file, keys = EXPERIMENTS[name]
+    if folder != "ptbxl":
+        raise SystemExit(f"--cv-folds applies to PTB-XL experiments only, not {name}")
+    per_fold, seconds = [], 0.0
+    for test, val, train in cv_splits(folds):
+        r = run(name, data_root, os.path.join(out_root, f"{name}-cv"), extra,
+                args=with_folds(args, train, val, test), out_name=f"test{test}")
+        print(f"cv {name} test fold {test}: " + ", ".join(f"{k} {r[k]:.3f}" for k in keys), flush=True)
+        per_fold.append(r)
+        seconds += r["seconds"]
+    result = {"name": f"{name} (cv, test folds {folds[0]}-{folds[-1]})", "scored_on": metrics_file,
+              "seconds": round(seconds, 1)}
+    for k in keys:
+        values = np.array([r[k] for r in per_fold], dtype=float)
+        result[k] = float(values.mean())
+        result[f"{k}_sd"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    return result
+
+
+def run(name: str, data_root: str, out_root: str, extra: list[str], args: list[str] | None = None,
+        out_name: str | None = None) -> dict:
     import train as train_script
 
-    folder, args, metrics_file, keys = EXPERIMENTS[name]
-    out = os.path.join(out_root, name)
-    args = [a.replace("{out_root}", out_root) for a in args]
+    folder, default_args, metrics_file, keys = EXPERIMENTS[name]
+    out = os.path.join(out_root, out_name or name)
+    args = [a.replace("{out_root}", out_root) for a in (args or default_args)]
     argv = [*args, "--data-dir", os.path.join(data_root, folder), "--out", out, "--verbose", "2", *extra]
     print(f"\n### {name}: python scripts/train.py {' '.join(argv)}", flush=True)
     start = time.perf_counter()
@@ -85,6 +133,8 @@ def main(argv=None):
     p.add_argument("--out-root", default=os.path.join("runs", "bench_real"))
     p.add_argument("--only", nargs="+", choices=list(EXPERIMENTS), help="experiments to run (default: all)")
     p.add_argument("--list", action="store_true", help="print the experiments and exit")
+    p.add_argument("--cv-folds", help="PTB-XL cross-validation over these folds, e.g. 1-8: each fold in turn is "
+                                      "the test fold, the next one validates, the rest train")
     p.add_argument("extra", nargs=argparse.REMAINDER, help="further train.py flags after --")
     args = p.parse_args(argv)
     if args.list:
@@ -92,7 +142,13 @@ def main(argv=None):
             print(f"{name}: {' '.join(a)} -> {f} {k}")
         return []
     extra = [a for a in args.extra if a != "--"]
-    results = [run(name, args.data_root, args.out_root, extra) for name in (args.only or EXPERIMENTS)]
+    if args.cv_folds:
+        from ecgtf.config import parse_folds
+
+        folds = parse_folds([args.cv_folds])
+        results = [run_cv(name, args.data_root, args.out_root, extra, folds) for name in (args.only or EXPERIMENTS)]
+    else:
+        results = [run(name, args.data_root, args.out_root, extra) for name in (args.only or EXPERIMENTS)]
     print("\n| experiment | scored on | seconds | held-out scores |\n|---|---|---|---|")
     for r in results:
         scores = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in r.items()
