@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
 import evaluate as evaluate_script  # noqa: E402
 import train as train_script  # noqa: E402
 
-RUN_FILES = ("config.yaml", "model.keras", "history.csv", "metrics.json", "thresholds.json",
+RUN_FILES = ("config.yaml", "model.keras", "history.csv", "metrics.json", "predictions.csv", "thresholds.json",
              "confusion_matrix.png", "roc.png", "training_curves.png", "skipped.csv")
 
 
@@ -50,6 +50,14 @@ def test_train_writes_run_folder_and_evaluate_reproduces(tiny_af, tmp_path, caps
     again = evaluate_script.main(["--run", result.run_dir, "--split", "val", "--out", str(tmp_path / "ev.json")])
     assert again["cinc2017_f1"] == pytest.approx(metrics["cinc2017_f1"], abs=1e-6)
     assert os.path.isfile(tmp_path / "confusion_matrix.png")
+    # Both write per-record predictions, and they agree.
+    saved = pd.read_csv(tmp_path / "run" / "predictions.csv", dtype={"record_id": str})
+    again_rows = pd.read_csv(tmp_path / "predictions.csv", dtype={"record_id": str})
+    assert list(saved.columns) == ["record_id", *[f"true_{c}" for c in "NAO~"], *[f"prob_{c}" for c in "NAO~"]]
+    assert len(saved) == metrics["n_records"] and saved["record_id"].is_unique
+    np.testing.assert_allclose(saved[[f"prob_{c}" for c in "NAO~"]].sum(1), 1.0, atol=1e-4)
+    np.testing.assert_allclose(again_rows.filter(like="prob_").to_numpy(), saved.filter(like="prob_").to_numpy(),
+                               atol=1e-5)
 
 
 class Interrupt(keras.callbacks.Callback):

@@ -69,7 +69,8 @@ def evaluate_run(run_dir: str, *, dataset: str | None = None, data_dir: str | No
     out = out or os.path.join(run_dir, f"eval_{split_name if not folds else 'folds'}", "metrics.json")
     out_dir = os.path.dirname(os.path.abspath(out))
     metrics = write_report(data.task, data.labels[idx], y_prob, out_dir, thresholds=thresholds,
-                           metrics_name=os.path.basename(out))
+                           metrics_name=os.path.basename(out),
+                           record_ids=data.meta["record_id"].to_numpy()[idx])
     print(f"{data.name}, {label}: {len(idx)} records")
     for line in summary_lines(data.task, metrics):
         print(f"  {line}")

@@ -32,8 +32,9 @@ def write_json(obj, path: str) -> str:
 
 
 def write_report(task: Task, y_true: np.ndarray, y_prob: np.ndarray, out_dir: str, *, thresholds=None,
-                 metrics_name: str = "metrics.json", history_csv: str | None = None, prefix: str = "") -> dict:
-    """Scores predictions and writes ``metrics.json`` and the plots into ``out_dir``.
+                 metrics_name: str = "metrics.json", history_csv: str | None = None, prefix: str = "",
+                 record_ids=None) -> dict:
+    """Scores predictions and writes ``metrics.json``, the plots and the predictions into ``out_dir``.
 
     Args:
         task: the task scored.
@@ -43,7 +44,9 @@ def write_report(task: Task, y_true: np.ndarray, y_prob: np.ndarray, out_dir: st
         thresholds: per-output decision thresholds (binary/multi-label) or None.
         metrics_name: file name of the metrics.
         history_csv: when given, also draws ``training_curves.png`` from it.
-        prefix: prepended to the plot file names (e.g. ``"test_"``).
+        prefix: prepended to the plot and prediction file names (e.g. ``"test_"``).
+        record_ids: when given, ``{prefix}predictions.csv`` gets one row per record: its id,
+            the true labels (``true_<output>``) and the probabilities (``prob_<output>``).
 
     Returns:
         The metrics dictionary.
@@ -64,9 +67,25 @@ def write_report(task: Task, y_true: np.ndarray, y_prob: np.ndarray, out_dir: st
         else:
             plots.plot_confusion_matrix(cm, names, os.path.join(out_dir, f"{prefix}confusion_matrix.png"))
     plots.plot_roc(task, y_true, y_prob, os.path.join(out_dir, f"{prefix}roc.png"))
+    if record_ids is not None:
+        write_predictions(task, record_ids, y_true, y_prob, os.path.join(out_dir, f"{prefix}predictions.csv"))
     if history_csv and os.path.isfile(history_csv):
         plots.plot_training_curves(history_csv, os.path.join(out_dir, "training_curves.png"))
     return metrics
+
+
+def write_predictions(task: Task, record_ids, y_true: np.ndarray, y_prob: np.ndarray, path: str) -> str:
+    """Writes one CSV row per record: ``record_id``, ``true_<output>``..., ``prob_<output>``...."""
+    import pandas as pd
+
+    names = list(task.output_names)
+    frame = pd.DataFrame({"record_id": [str(r) for r in record_ids]})
+    for i, name in enumerate(names):
+        frame[f"true_{name}"] = np.asarray(y_true)[:, i].astype(int)
+    for i, name in enumerate(names):
+        frame[f"prob_{name}"] = np.round(np.asarray(y_prob, dtype=np.float64)[:, i], 6)
+    frame.to_csv(path, index=False)
+    return path
 
 
 def summary_lines(task: Task, metrics: dict) -> list[str]:

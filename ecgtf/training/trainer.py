@@ -2,7 +2,7 @@
 
 ``train(cfg)`` is what ``scripts/train.py`` calls. The run folder receives
 ``config.yaml``, ``model.keras`` (best epoch by the task's main validation score),
-``history.csv``, ``metrics.json``, ``thresholds.json``, ``confusion_matrix.png``,
+``history.csv``, ``metrics.json``, ``predictions.csv``, ``thresholds.json``, ``confusion_matrix.png``,
 ``roc.png``, ``training_curves.png`` and ``skipped.csv``. An interrupted run continues
 with ``--resume`` (Keras ``BackupAndRestore``, one backup per phase).
 """
@@ -236,12 +236,13 @@ def train(cfg: TrainConfig) -> RunResult:
 
     thresholds = tune_thresholds(task, y_true, y_prob)
     write_json({"classes": list(task.output_names), "thresholds": thresholds}, os.path.join(run_dir, "thresholds.json"))
+    ids = data.meta["record_id"].to_numpy()
     metrics = write_report(task, y_true, y_prob, run_dir, thresholds=thresholds,
-                           history_csv=os.path.join(run_dir, "history.csv"))
+                           history_csv=os.path.join(run_dir, "history.csv"), record_ids=ids[parts["val"]])
     if len(parts["test"]):
         y_test = predict_records(model, data, parts["test"], length=length, prepare=prepare, hop=hop)
         write_report(task, data.labels[parts["test"]], y_test, run_dir, thresholds=thresholds,
-                     metrics_name="test_metrics.json", prefix="test_")
+                     metrics_name="test_metrics.json", prefix="test_", record_ids=ids[parts["test"]])
     seconds = time.perf_counter() - start
     _say(f"validation ({len(parts['val'])} records), run took {seconds:.0f} s:")
     for line in summary_lines(task, metrics):
