@@ -56,6 +56,22 @@ def make_reader(dataset: str, data_dir: str, sampling_rate: float | None = None,
     return READERS[dataset](data_dir)
 
 
+def task_for(dataset: str, task: str, data_dir: str | None = None, scoring_dir: str | None = None) -> Task:
+    """The :class:`Task` called ``task`` of ``dataset``, without loading any signal.
+
+    Tasks fixed by the layout (PTB-XL, CinC 2017) come from the reader class; those built
+    from the data folder's own tables (CinC 2020 ``scored27``) read ``data_dir``.
+    """
+    layout = synthetic_layout(task) if dataset == "synthetic" else dataset
+    if layout not in READERS:
+        raise KeyError(f"unknown dataset {dataset!r}; valid datasets: {', '.join(DATASETS)}")
+    if task in READERS[layout].tasks:
+        return READERS[layout].tasks[task]
+    if not data_dir or dataset == "synthetic":
+        raise ValueError(f"task {task!r} of {dataset} is built from the data folder's tables; give its data_dir")
+    return make_reader(dataset, data_dir, scoring_dir=scoring_dir).task(task)
+
+
 @dataclasses.dataclass
 class LoadedData:
     """A dataset decoded to one sampling rate, with the labels of one task.

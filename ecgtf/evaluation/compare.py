@@ -1,0 +1,72 @@
+"""Comparing two models on the same records: paired bootstrap of the task's main score."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ecgtf.evaluation.scores import compute_metrics, main_score
+
+
+def paired_bootstrap(task, y_true: np.ndarray, prob_a: np.ndarray, prob_b: np.ndarray, *,
+                     n_boot: int = 1000, seed: int = 0) -> dict:
+    """Main score of A and B on the same records, and a bootstrap CI of ``B - A``.
+
+    Records are resampled with replacement, the same draw for both models (paired), so the
+    interval reflects how much the difference depends on which records were scored.
+    Resamples where the score is undefined (e.g. one class only) are dropped.
+
+    Args:
+        task: the :class:`ecgtf.data.tasks.Task` scored (its ``main_score`` is used).
+        y_true: ``(N, outputs)`` labels.
+        prob_a, prob_b: ``(N, outputs)`` probabilities of the two models, same row order.
+        n_boot: bootstrap resamples.
+        seed: seed of the resampling.
+
+    Returns:
+        ``score``, ``score_a``, ``score_b``, ``diff`` (B - A), ``ci95`` of the difference,
+        ``p_b_better`` (share of resamples where B scores higher), ``n_records``, ``n_boot``.
+    """
+    y_true, prob_a, prob_b = (np.asarray(a) for a in (y_true, prob_a, prob_b))
+    if not (len(y_true) == len(prob_a) == len(prob_b)):
+        raise ValueError(f"different record counts: labels {len(y_true)}, A {len(prob_a)}, B {len(prob_b)}")
+
+    def score(idx, prob):
+        return main_score(task, compute_metrics(task, y_true[idx], prob[idx]))
+
+    everything = np.arange(len(y_true))
+    score_a, score_b = score(everything, prob_a), score(everything, prob_b)
+    rng = np.random.default_rng(seed)
+    diffs = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(y_true), len(y_true))
+        d = score(idx, prob_b) - score(idx, prob_a)
+        if np.isfinite(d):
+            diffs.append(d)
+    diffs = np.asarray(diffs)
+    low, high = (np.percentile(diffs, [2.5, 97.5]) if len(diffs) else (np.nan, np.nan))
+    return {"score": task.main_score, "score_a": score_a, "score_b": score_b, "diff": score_b - score_a,
+            "ci95": [float(low), float(high)], "p_b_better": float(np.mean(diffs > 0)) if len(diffs) else np.nan,
+            "n_records": int(len(y_true)), "n_boot": int(len(diffs))}
+
+
+def align_predictions(frame_a: pd.DataFrame, frame_b: pd.DataFrame):
+    """``(y_true, prob_a, prob_b, record_ids)`` from two ``predictions.csv`` tables.
+
+    Only records present in both are kept; their labels must agree.
+
+    Raises:
+        ValueError: no shared records, different outputs, or disagreeing labels.
+    """
+    true_cols = [c for c in frame_a.columns if c.startswith("true_")]
+    prob_cols = [c for c in frame_a.columns if c.startswith("prob_")]
+    if true_cols != [c for c in frame_b.columns if c.startswith("true_")] or not prob_cols:
+        raise ValueError("the two prediction files have different outputs; were they made for the same task?")
+    merged = frame_a.merge(frame_b, on="record_id", suffixes=("_a", "_b"))
+    if merged.empty:
+        raise ValueError("the two prediction files share no record; score both runs on the same records")
+    y_a = merged[[f"{c}_a" for c in true_cols]].to_numpy()
+    if not np.array_equal(y_a, merged[[f"{c}_b" for c in true_cols]].to_numpy()):
+        raise ValueError("the two prediction files disagree on some labels")
+    return (y_a, merged[[f"{c}_a" for c in prob_cols]].to_numpy(float),
+            merged[[f"{c}_b" for c in prob_cols]].to_numpy(float), merged["record_id"].to_numpy())
