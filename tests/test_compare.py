@@ -78,3 +78,14 @@ def test_task_for_needs_data_dir_only_for_table_built_tasks():
     assert task_for("synthetic", "af4").classes == ("N", "A", "O", "~")
     with pytest.raises(KeyError, match="valid datasets"):
         task_for("mitdb", "af4")
+
+
+def test_predictions_file_keeps_tiny_probabilities_apart(tmp_path):
+    from ecgtf.training.report import write_predictions
+
+    prob = np.array([[1e-9], [2e-9], [0.5], [0.999999991]], dtype=np.float32)
+    y = np.array([[0], [1], [0], [1]])
+    path = write_predictions(TASK, ["a", "b", "c", "d"], y, prob, str(tmp_path / "p.csv"))
+    back = pd.read_csv(path)["prob_MI"].to_numpy()
+    np.testing.assert_allclose(back, prob[:, 0], rtol=1e-7)
+    assert len(np.unique(back)) == 4            # rounding would tie the first two (and change AUC)

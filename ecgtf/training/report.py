@@ -83,8 +83,8 @@ def write_predictions(task: Task, record_ids, y_true: np.ndarray, y_prob: np.nda
     for i, name in enumerate(names):
         frame[f"true_{name}"] = np.asarray(y_true)[:, i].astype(int)
     for i, name in enumerate(names):
-        frame[f"prob_{name}"] = np.round(np.asarray(y_prob, dtype=np.float64)[:, i], 6)
-    frame.to_csv(path, index=False)
+        frame[f"prob_{name}"] = np.asarray(y_prob, dtype=np.float64)[:, i]
+    frame.to_csv(path, index=False, float_format="%.8g")  # full float32 precision: no ties from rounding
     return path
 
 
