@@ -45,14 +45,15 @@ EXPERIMENTS = {
     # Transfer (autoECG workflow): pre-train on superdiagnostic (folds 1-3, select on 4), then
     # normal_abnormal on 300 records of folds 5-6 (select on 7, score on 8), from the
     # pre-trained net with its whole trunk frozen (--freeze 22: the stem and all four
-    # residual units; only the new head trains) vs the same network from scratch.
+    # residual units; only the new head trains), all unfrozen from epoch 16 at lr/10, vs the
+    # same network from scratch.
     "ribeiro_pretrain": ("ptbxl", ["--dataset", "ptbxl", "--task", "superdiagnostic", "--model", "ribeiro",
                                    "--sampling-rate", "100", "--standardize", "--augment", "--epochs", "25",
                                    "--lr", "0.001", "--train-folds", "1-3", "--val-folds", "4"],
                          "metrics.json", ["macro_auc"]),
     "normal_abnormal_transfer": ("ptbxl", ["--dataset", "ptbxl", "--task", "normal_abnormal",
                                            "--model", "ribeiro_transfer", "--init-from", "{out_root}/ribeiro_pretrain",
-                                           "--freeze", "22", "--sampling-rate", "100", "--standardize", "--augment",
+                                           "--freeze", "22", "--unfreeze-after", "15", "--sampling-rate", "100", "--standardize", "--augment",
                                            "--epochs", "25", "--lr", "0.001", "--max-train-records", "300",
                                            "--train-folds", "5-6", "--val-folds", "7", "--test-folds", "8"],
                                  "test_metrics.json", ["auc", "f1"]),
