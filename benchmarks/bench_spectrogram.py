@@ -1,7 +1,7 @@
 """Spectrogram pipeline throughput (tf.data vs in-model) against inception_spectrogram's consumption.
 
 Usage:
-    python benchmarks/bench_spectrogram.py [--image-size 99 99] [--batch-size 16] [--phase2]
+    python benchmarks/bench_spectrogram.py [--image-size 75 75] [--batch-size 16] [--phase2]
 
 Prints signals/s for the spectrogram computed as a ``tf.data`` batch map and as a
 Keras layer inside a model, the training-step and inference signals/s of
@@ -97,9 +97,11 @@ def main(argv=None) -> dict:
     parser.add_argument("--skip-model", action="store_true")
     args = parser.parse_args(argv)
 
-    from ecgtf.data.spectrogram import DEFAULT_IMAGE_SIZE
+    from ecgtf.models.registry import get_entry
 
-    image_size = tuple(args.image_size or DEFAULT_IMAGE_SIZE)
+    # The size train.py uses by default for this model.
+    trained = get_entry("inception_spectrogram").defaults.get("model_options", {}).get("image_size", (99, 99))
+    image_size = tuple(args.image_size or trained)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((args.batch_size, int(args.crop_s * args.sampling_rate), 1)).astype(np.float32)
     results = {f"spectrogram {k} signals/s": v
