@@ -84,3 +84,16 @@ def test_learning_rate_schedules():
     assert at[4] == pytest.approx(0.0, abs=1e-6)          # decayed to 0 at the end of the phase
     with pytest.raises(ValueError, match="constant or cosine"):
         learning_rate(TrainConfig(lr_schedule="step"), 0.01, 10, 5)
+
+
+def test_frozen_layers_decides_whether_a_second_phase_makes_sense():
+    import keras
+
+    from ecgtf.training.trainer import frozen_layers
+
+    inputs = keras.Input((8,))
+    hidden = keras.layers.Dense(4, name="hidden")
+    model = keras.Model(inputs, keras.layers.Dense(1, name="out")(hidden(inputs)))
+    assert frozen_layers(model) == []          # random init, all trainable: one phase
+    hidden.trainable = False
+    assert frozen_layers(model) == ["hidden"]

@@ -257,6 +257,10 @@ def _fit_phases(model, entry, task, cfg, run_dir, train_ds, val_ds, steps_per_ep
     if cfg.unfreeze_after is not None and entry.unfreeze is None:
         _say(f"note: model {cfg.model} has no second phase; --unfreeze-after is ignored")
         two_phase = False
+    if two_phase and not frozen_layers(model):
+        _say(f"note: nothing in {cfg.model} is frozen (random initialisation), so --unfreeze-after "
+             f"{cfg.unfreeze_after} has nothing to unfreeze; training all {cfg.epochs} epochs in one phase")
+        two_phase = False
     marker = os.path.join(run_dir, PHASE1_MARKER)
     history_csv = os.path.join(run_dir, "history.csv")
     if not cfg.resume:  # a fresh run in an old folder starts from nothing
@@ -281,6 +285,11 @@ def _fit_phases(model, entry, task, cfg, run_dir, train_ds, val_ds, steps_per_ep
         if number == 1 and two_phase:
             model.save_weights(marker)
     return _epochs_logged(history_csv)
+
+
+def frozen_layers(model) -> list[str]:
+    """Names of the layers with weights that are frozen (``trainable=False``)."""
+    return [layer.name for layer in model.layers if layer.weights and not layer.trainable]
 
 
 def _callbacks(task, cfg, run_dir, val_ds, phase: int) -> list:
