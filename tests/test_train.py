@@ -49,10 +49,10 @@ def test_train_writes_run_folder_and_evaluate_reproduces(tiny_af, tmp_path, caps
     # evaluate.py on the validation split gives the same scores as training wrote.
     again = evaluate_script.main(["--run", result.run_dir, "--split", "val", "--out", str(tmp_path / "ev.json")])
     assert again["cinc2017_f1"] == pytest.approx(metrics["cinc2017_f1"], abs=1e-6)
-    assert os.path.isfile(tmp_path / "confusion_matrix.png")
+    assert os.path.isfile(tmp_path / "ev_confusion_matrix.png")
     # Both write per-record predictions, and they agree.
     saved = pd.read_csv(tmp_path / "run" / "predictions.csv", dtype={"record_id": str})
-    again_rows = pd.read_csv(tmp_path / "predictions.csv", dtype={"record_id": str})
+    again_rows = pd.read_csv(tmp_path / "ev_predictions.csv", dtype={"record_id": str})
     assert list(saved.columns) == ["record_id", *[f"true_{c}" for c in "NAO~"], *[f"prob_{c}" for c in "NAO~"]]
     assert len(saved) == metrics["n_records"] and saved["record_id"].is_unique
     np.testing.assert_allclose(saved[[f"prob_{c}" for c in "NAO~"]].sum(1), 1.0, atol=1e-4)

@@ -68,8 +68,11 @@ def evaluate_run(run_dir: str, *, dataset: str | None = None, data_dir: str | No
     y_prob = predict_records(model, data, idx, length=length, prepare=prepare, hop=hop)
     out = out or os.path.join(run_dir, f"eval_{split_name if not folds else 'folds'}", "metrics.json")
     out_dir = os.path.dirname(os.path.abspath(out))
+    # Plots and predictions take the metrics file's name as prefix (x.json -> x_roc.png), so an
+    # --out inside the run folder never overwrites the run's own files.
+    stem = os.path.splitext(os.path.basename(out))[0]
     metrics = write_report(data.task, data.labels[idx], y_prob, out_dir, thresholds=thresholds,
-                           metrics_name=os.path.basename(out),
+                           metrics_name=os.path.basename(out), prefix="" if stem == "metrics" else f"{stem}_",
                            record_ids=data.meta["record_id"].to_numpy()[idx])
     print(f"{data.name}, {label}: {len(idx)} records")
     for line in summary_lines(data.task, metrics):
