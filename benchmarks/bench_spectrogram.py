@@ -97,10 +97,12 @@ def main(argv=None) -> dict:
     parser.add_argument("--skip-model", action="store_true")
     args = parser.parse_args(argv)
 
+    from ecgtf.data.spectrogram import DEFAULT_IMAGE_SIZE
     from ecgtf.models.registry import get_entry
 
     # The size train.py uses by default for this model.
-    trained = get_entry("inception_spectrogram").defaults.get("model_options", {}).get("image_size", (99, 99))
+    options = get_entry("inception_spectrogram").defaults.get("model_options", {})
+    trained = options.get("image_size", DEFAULT_IMAGE_SIZE)
     image_size = tuple(args.image_size or trained)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((args.batch_size, int(args.crop_s * args.sampling_rate), 1)).astype(np.float32)

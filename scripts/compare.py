@@ -7,7 +7,6 @@ each run with a paired-bootstrap 95% interval of the difference B - A.
 """
 
 import argparse
-import json
 import os
 import sys
 
@@ -39,8 +38,9 @@ def main(argv=None):
     for run in args.runs:
         path = os.path.join(run, args.file or FILES[args.split])
         if not os.path.isfile(path):
-            raise SystemExit(f"{path} is missing: the run has no {args.split} predictions "
-                             f"(train with test folds, or use --split val)")
+            hint = "" if args.file else (f": the run has no {args.split} predictions "
+                                         "(train with test folds, or use --split val)")
+            raise SystemExit(f"{path} is missing{hint}")
         frames.append(pd.read_csv(path, dtype={"record_id": str}))
         cfg = cfglib.load(os.path.join(run, "config.yaml"))
         tasks.append(task_for(cfg.dataset, cfg.task, cfg.data_dir, cfg.scoring_dir))
