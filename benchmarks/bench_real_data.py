@@ -4,6 +4,7 @@
     python benchmarks/bench_real_data.py --data-root ../shared/data --only ptbxl_mi_vs_norm
     python benchmarks/bench_real_data.py --list
     python benchmarks/bench_real_data.py --only ptbxl_mi_vs_norm --cv-folds 1-8
+    python benchmarks/bench_real_data.py --only ptbxl_superdiagnostic --ensemble-val-folds 7 6 5
 
 Each experiment is one ``scripts/train.py`` run (its exact argv is printed). PTB-XL
 trains on folds 1-6, selects the epoch on fold 7 and is scored on fold 8 (folds 9-10
@@ -11,6 +12,10 @@ are kept back); CinC 2017 uses a stratified 20% validation split under seed 0.
 With ``--cv-folds 1-8`` a PTB-XL experiment is cross-validated instead: each fold in turn
 is the test fold, the next one selects the epoch, the other six train; the table gives
 the mean (and ``_sd``, the standard deviation) of the test scores over folds.
+With ``--ensemble-val-folds 7 6 5`` one model is trained per listed validation fold (on the
+experiment's other training/validation folds), all are scored on the same test fold, and
+``scripts/ensemble.py`` averages their probabilities; ``_members`` is the members' mean score.
+``--reuse`` keeps finished runs, so an interrupted cross-validation or ensemble goes on.
 The table lists the held-out scores and the wall time of each run.
 """
 
@@ -89,7 +94,8 @@ def with_folds(args: list[str], train: list[int], val: int, test: int) -> list[s
     return [*out, "--train-folds", *map(str, train), "--val-folds", str(val), "--test-folds", str(test)]
 
 
-def run_cv(name: str, data_root: str, out_root: str, extra: list[str], folds: list[int]) -> dict:
+def run_cv(name: str, data_root: str, out_root: str, extra: list[str], folds: list[int],
+           reuse: bool = False) -> dict:
     """Cross-validation of a PTB-XL experiment: each fold in turn is the test fold."""
     folder, args, metrics_file, keys = EXPERIMENTS[name]
     if folder != "ptbxl":
@@ -97,7 +103,7 @@ def run_cv(name: str, data_root: str, out_root: str, extra: list[str], folds: li
     per_fold, seconds = [], 0.0
     for test, val, train in cv_splits(folds):
         r = run(name, data_root, os.path.join(out_root, f"{name}-cv"), extra,
-                args=with_folds(args, train, val, test), out_name=f"test{test}")
+                args=with_folds(args, train, val, test), out_name=f"test{test}", reuse=reuse)
         print(f"cv {name} test fold {test}: " + ", ".join(f"{k} {r[k]:.3f}" for k in keys), flush=True)
         per_fold.append(r)
         seconds += r["seconds"]
@@ -110,18 +116,69 @@ def run_cv(name: str, data_root: str, out_root: str, extra: list[str], folds: li
     return result
 
 
+def fold_args(args: list[str]) -> dict[str, list[int]]:
+    """``{"--train-folds": [...], ...}`` of an experiment's PTB-XL fold flags."""
+    from ecgtf.config import parse_folds
+
+    return {flag: parse_folds([args[i + 1]]) for i, flag in enumerate(args)
+            if flag in ("--train-folds", "--val-folds", "--test-folds")}
+
+
+def run_ensemble(name: str, data_root: str, out_root: str, extra: list[str], val_folds: list[int],
+                 reuse: bool = False) -> dict:
+    """One member per validation fold, all scored on the experiment's test fold, then averaged.
+
+    The member with validation fold ``v`` trains on the experiment's training and validation
+    folds minus ``v``; none sees the test fold. The ensemble is scored by ``scripts/ensemble.py``.
+    """
+    import ensemble as ensemble_script
+
+    folder, args, metrics_file, keys = EXPERIMENTS[name]
+    folds = fold_args(args)
+    if folder != "ptbxl" or "--test-folds" not in folds:
+        raise SystemExit(f"--ensemble-val-folds needs a PTB-XL experiment with a test fold, not {name}")
+    pool = sorted(set(folds["--train-folds"]) | set(folds["--val-folds"]))
+    test = folds["--test-folds"]
+    if not set(val_folds) <= set(pool):
+        raise SystemExit(f"--ensemble-val-folds must come from the experiment's folds {pool}")
+    root = os.path.join(out_root, f"{name}-ensemble")
+    members = []
+    for v in val_folds:
+        train = [f for f in pool if f != v]
+        members.append(run(name, data_root, root, extra, args=with_folds(args, train, v, test[0]),
+                           out_name=f"val{v}", reuse=reuse))
+    runs = [os.path.join(root, f"val{v}") for v in val_folds]
+    metrics = ensemble_script.main(["--runs", *runs, "--out", os.path.join(root, "ensemble")])
+    result = {"name": f"{name} (ensemble of {len(runs)}, val folds {' '.join(map(str, val_folds))})",
+              "scored_on": "ensemble/metrics.json", "seconds": round(sum(m["seconds"] for m in members), 1)}
+    for k in keys:
+        result[k] = metrics.get(k)
+        result[f"{k}_members"] = float(np.mean([m[k] for m in members]))
+    return result
+
+
 def run(name: str, data_root: str, out_root: str, extra: list[str], args: list[str] | None = None,
-        out_name: str | None = None) -> dict:
+        out_name: str | None = None, reuse: bool = False) -> dict:
     import train as train_script
 
     folder, default_args, metrics_file, keys = EXPERIMENTS[name]
     out = os.path.join(out_root, out_name or name)
     args = [a.replace("{out_root}", out_root) for a in (args or default_args)]
     argv = [*args, "--data-dir", os.path.join(data_root, folder), "--out", out, "--verbose", "2", *extra]
-    print(f"\n### {name}: python scripts/train.py {' '.join(argv)}", flush=True)
-    start = time.perf_counter()
-    train_script.main(argv)
-    seconds = time.perf_counter() - start
+    timing = os.path.join(out, "bench_seconds.json")
+    if reuse and os.path.isfile(os.path.join(out, metrics_file)):
+        print(f"\n### {name}: reusing the finished run {out}", flush=True)
+        seconds = float("nan")
+        if os.path.isfile(timing):
+            with open(timing) as f:
+                seconds = json.load(f)["seconds"]
+    else:
+        print(f"\n### {name}: python scripts/train.py {' '.join(argv)}", flush=True)
+        start = time.perf_counter()
+        train_script.main(argv)
+        seconds = time.perf_counter() - start
+        with open(timing, "w") as f:
+            json.dump({"seconds": seconds, "argv": argv}, f)
     with open(os.path.join(out, metrics_file)) as f:
         metrics = json.load(f)
     return {"name": name, "scored_on": metrics_file, "seconds": round(seconds, 1),
@@ -136,6 +193,11 @@ def main(argv=None):
     p.add_argument("--list", action="store_true", help="print the experiments and exit")
     p.add_argument("--cv-folds", help="PTB-XL cross-validation over these folds, e.g. 1-8: each fold in turn is "
                                       "the test fold, the next one validates, the rest train")
+    p.add_argument("--ensemble-val-folds", help="PTB-XL ensemble, e.g. 7 6 5: one member per validation fold "
+                                               "(trained on the other training folds), averaged on the test fold",
+                   nargs="+", type=int)
+    p.add_argument("--reuse", action="store_true", help="reuse runs whose metrics already exist (finish an "
+                                                        "interrupted --cv-folds or ensemble) instead of retraining")
     p.add_argument("extra", nargs=argparse.REMAINDER, help="further train.py flags after --")
     args = p.parse_args(argv)
     if args.list:
@@ -147,9 +209,14 @@ def main(argv=None):
         from ecgtf.config import parse_folds
 
         folds = parse_folds([args.cv_folds])
-        results = [run_cv(name, args.data_root, args.out_root, extra, folds) for name in (args.only or EXPERIMENTS)]
+        results = [run_cv(name, args.data_root, args.out_root, extra, folds, args.reuse)
+                   for name in (args.only or EXPERIMENTS)]
+    elif args.ensemble_val_folds:
+        results = [run_ensemble(name, args.data_root, args.out_root, extra, args.ensemble_val_folds, args.reuse)
+                   for name in (args.only or EXPERIMENTS)]
     else:
-        results = [run(name, args.data_root, args.out_root, extra) for name in (args.only or EXPERIMENTS)]
+        results = [run(name, args.data_root, args.out_root, extra, reuse=args.reuse)
+                   for name in (args.only or EXPERIMENTS)]
     print("\n| experiment | scored on | seconds | held-out scores |\n|---|---|---|---|")
     for r in results:
         scores = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in r.items()

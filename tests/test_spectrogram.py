@@ -73,7 +73,19 @@ def test_image_rows_are_frequency_high_on_top():
 def test_unknown_channels_lists_valid():
     with pytest.raises(ValueError, match="first3"):
         make_spectrogram_fn(FS, channels="rgb")
-    assert set(CHANNEL_MODES) == {"mean", "first3"}
+    assert set(CHANNEL_MODES) == {"mean", "first3", "multires"}
+
+
+def test_multires_channels_are_the_mean_image_at_each_window():
+    from ecgtf.data.spectrogram import MULTIRES_SCALES
+
+    x = _signals(batch=2, seconds=9.0, leads=2)
+    img = spectrogram_image(x, FS, (75, 75), window_s=0.4, channels="multires").numpy()
+    assert img.shape == (2, 75, 75, 3)
+    for c, scale in enumerate(MULTIRES_SCALES):
+        plane = spectrogram_image(x, FS, (75, 75), window_s=0.4 * scale, channels="mean").numpy()[..., 0]
+        np.testing.assert_allclose(img[..., c], plane, atol=1e-5)
+    assert not np.allclose(img[..., 0], img[..., 2], atol=0.1)   # the windows differ
 
 
 def test_fn_in_tf_data_matches_layer_and_round_trips(tmp_path):

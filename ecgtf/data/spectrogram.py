@@ -67,7 +67,13 @@ def _first3_channels(spec: tf.Tensor) -> tf.Tensor:
 #: How leads become the 3 image channels. ``"mean"``: the mean of the leads'
 #: standardised log-spectrograms, repeated 3 times (uses every lead; one lead is simply
 #: repeated). ``"first3"``: the first 3 leads as R, G, B (fewer than 3 leads: as "mean").
-CHANNEL_MODES = {"mean": _mean_channels, "first3": _first3_channels}
+CHANNEL_MODES = {"mean": _mean_channels, "first3": _first3_channels, "multires": None}
+
+#: ``channels="multires"``: window lengths of the R, G, B planes as fractions of
+#: ``window_s`` (each plane the lead mean at that window). Short windows resolve each
+#: QRS in time (the RR rhythm), long ones resolve frequency (f-waves, noise), and the
+#: backbone sees both for the cost of one image.
+MULTIRES_SCALES = (0.25, 0.5, 1.0)
 
 
 def frame_params(sampling_rate: float, window_s: float = DEFAULT_WINDOW_S, hop_s: float = DEFAULT_HOP_S,
@@ -172,19 +178,29 @@ def spectrogram_image(signal_mv, sampling_rate: float, image_size=DEFAULT_IMAGE_
         fft_length: FFT points; None takes the smallest power of 2 >= the window.
         max_freq_hz: highest frequency kept (Hz).
         eps: floor in mV added before the log.
-        channels: a key of ``CHANNEL_MODES``.
+        channels: a key of ``CHANNEL_MODES``; ``"multires"`` makes the 3 channels the
+            lead mean at windows ``window_s * MULTIRES_SCALES``.
 
     Returns:
         ``(batch, H, W, 3)`` float32.
     """
     if channels not in CHANNEL_MODES:
         raise ValueError(f"unknown channels {channels!r}; valid: {', '.join(CHANNEL_MODES)}")
+    size = tuple(int(s) for s in image_size)
+    if channels == "multires":
+        planes = [_to_image(_mean_channels(standardize_spectrogram(
+            log_spectrogram(signal_mv, sampling_rate, window_s * scale, hop_s, fft_length, max_freq_hz, eps)
+        ))[..., :1], size) for scale in MULTIRES_SCALES]
+        return tf.concat(planes, axis=-1)
     spec = standardize_spectrogram(log_spectrogram(signal_mv, sampling_rate, window_s, hop_s, fft_length,
                                                    max_freq_hz, eps))
-    spec = CHANNEL_MODES[channels](spec)                       # (batch, frames, bins, 3)
-    spec = tf.reverse(tf.transpose(spec, [0, 2, 1, 3]), [1])   # (batch, bins, frames, 3), high freq on top
-    height, width = (int(s) for s in image_size)
-    return tf.image.resize(spec, (height, width), method="bilinear", antialias=True)
+    return _to_image(CHANNEL_MODES[channels](spec), size)
+
+
+def _to_image(spec: tf.Tensor, size: tuple[int, int]) -> tf.Tensor:
+    """``(batch, frames, bins, c)`` -> ``(batch, H, W, c)``, high frequencies on top."""
+    spec = tf.reverse(tf.transpose(spec, [0, 2, 1, 3]), [1])
+    return tf.image.resize(spec, size, method="bilinear", antialias=True)
 
 
 def make_spectrogram_fn(sampling_rate: float, image_size=DEFAULT_IMAGE_SIZE, window_s: float = DEFAULT_WINDOW_S,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ecgtf.evaluation.ensemble import merge_predictions
 from ecgtf.evaluation.scores import compute_metrics, main_score
 
 
@@ -53,20 +54,11 @@ def paired_bootstrap(task, y_true: np.ndarray, prob_a: np.ndarray, prob_b: np.nd
 def align_predictions(frame_a: pd.DataFrame, frame_b: pd.DataFrame):
     """``(y_true, prob_a, prob_b, record_ids)`` from two ``predictions.csv`` tables.
 
-    Only records present in both are kept; their labels must agree.
+    Only records present in both are kept; their labels must agree
+    (:func:`ecgtf.evaluation.ensemble.merge_predictions`).
 
     Raises:
         ValueError: no shared records, different outputs, or disagreeing labels.
     """
-    true_cols = [c for c in frame_a.columns if c.startswith("true_")]
-    prob_cols = [c for c in frame_a.columns if c.startswith("prob_")]
-    if true_cols != [c for c in frame_b.columns if c.startswith("true_")] or not prob_cols:
-        raise ValueError("the two prediction files have different outputs; were they made for the same task?")
-    merged = frame_a.merge(frame_b, on="record_id", suffixes=("_a", "_b"))
-    if merged.empty:
-        raise ValueError("the two prediction files share no record; score both runs on the same records")
-    y_a = merged[[f"{c}_a" for c in true_cols]].to_numpy()
-    if not np.array_equal(y_a, merged[[f"{c}_b" for c in true_cols]].to_numpy()):
-        raise ValueError("the two prediction files disagree on some labels")
-    return (y_a, merged[[f"{c}_a" for c in prob_cols]].to_numpy(float),
-            merged[[f"{c}_b" for c in prob_cols]].to_numpy(float), merged["record_id"].to_numpy())
+    y_true, (prob_a, prob_b), record_ids = merge_predictions([frame_a, frame_b])
+    return y_true, prob_a, prob_b, record_ids

@@ -14,7 +14,7 @@ import tensorflow as tf
 from ecgtf.models.registry import ModelEntry
 
 # Keys of TrainConfig.model_options that configure the input transform, not the model.
-SPECTROGRAM_KEYS = ("image_size", "window_s", "hop_s", "max_freq_hz", "fft_length")
+SPECTROGRAM_KEYS = ("image_size", "window_s", "hop_s", "max_freq_hz", "fft_length", "channels")
 
 
 def standardize_batch(x: tf.Tensor, eps: float = 1e-6) -> tf.Tensor:

@@ -1,0 +1,90 @@
+"""Ensembles of saved run predictions (ecgtf.evaluation.ensemble, scripts/ensemble.py)."""
+
+import json
+import os
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ecgtf import config as cfglib
+from ecgtf.config import TrainConfig
+from ecgtf.evaluation.ensemble import mean_probabilities, mean_thresholds, merge_predictions
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
+import ensemble as ensemble_script  # noqa: E402
+
+CLASSES = ("NORM", "MI")
+
+
+def _frame(ids, y, prob):
+    data = {"record_id": ids}
+    data.update({f"true_{c}": y[:, i] for i, c in enumerate(CLASSES)})
+    data.update({f"prob_{c}": prob[:, i] for i, c in enumerate(CLASSES)})
+    return pd.DataFrame(data)
+
+
+def _members(n=200, k=3, seed=0):
+    """Labels and k members, each the truth plus its own independent noise."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random((n, 2)) < 0.4).astype(int)
+    return y, [np.clip(y + rng.normal(0, 0.6, y.shape), 0, 1) for _ in range(k)]
+
+
+def test_merge_keeps_records_every_table_has_in_first_table_order():
+    y, (a, b, c) = _members(6)
+    ids = [f"r{i}" for i in range(6)]
+    frames = [_frame(ids, y, a), _frame(ids[::-1], y[::-1], b[::-1]), _frame(ids[1:], y[1:], c[1:])]
+    y_true, probs, shared = merge_predictions(frames)
+    assert list(shared) == ids[1:]
+    np.testing.assert_array_equal(y_true, y[1:])
+    np.testing.assert_allclose(probs[1], b[1:])           # re-ordered to the first table's order
+    with pytest.raises(ValueError, match="disagree"):
+        merge_predictions([frames[0], _frame(ids, 1 - y, a)])
+    with pytest.raises(ValueError, match="different outputs"):
+        merge_predictions([frames[0], frames[0].rename(columns={"true_MI": "true_HYP"})])
+
+
+def test_mean_of_members_and_thresholds():
+    np.testing.assert_allclose(mean_probabilities([np.array([[0.2, 0.8]]), np.array([[0.4, 0.6]])]), [[0.3, 0.7]])
+    assert mean_thresholds([[0.2, 0.5], [0.4, 0.7]]) == pytest.approx([0.3, 0.6])
+    assert mean_thresholds([[0.2, 0.5], None]) is None
+
+
+def test_ensemble_script_beats_its_members_on_independent_noise(tmp_path, capsys):
+    from sklearn.metrics import roc_auc_score
+
+    y, probs = _members()
+    ids = [f"{i:05d}" for i in range(len(y))]
+    runs = [tmp_path / f"m{k}" for k in range(len(probs))]
+    for run, prob in zip(runs, probs):
+        run.mkdir()
+        cfglib.save(TrainConfig(dataset="ptbxl", task="mi_vs_norm"), str(run / "config.yaml"))
+        frame = pd.DataFrame({"record_id": ids, "true_MI": y[:, 1], "prob_MI": prob[:, 1]})
+        frame.to_csv(run / "test_predictions.csv", index=False)
+        (run / "thresholds.json").write_text(json.dumps({"classes": ["MI"], "thresholds": [0.5]}))
+    out = tmp_path / "ens"
+    metrics = ensemble_script.main(["--runs", *map(str, runs), "--out", str(out)])
+    member_aucs = [roc_auc_score(y[:, 1], p[:, 1]) for p in probs]
+    assert metrics["auc"] == pytest.approx(roc_auc_score(y[:, 1], np.mean([p[:, 1] for p in probs], axis=0)))
+    assert metrics["auc"] > max(member_aucs)
+    saved = json.loads((out / "ensemble.json").read_text())
+    assert [m["auc"] for m in saved["members"]] == pytest.approx(member_aucs)
+    assert os.path.isfile(out / "predictions.csv") and os.path.isfile(out / "roc.png")
+    assert "ensemble auc" in capsys.readouterr().out
+
+
+def test_ensemble_script_refuses_mixed_tasks_and_missing_predictions(tmp_path):
+    y, probs = _members(20, 2)
+    ids = [str(i) for i in range(20)]
+    for name, task in (("a", "mi_vs_norm"), ("b", "normal_abnormal")):
+        (tmp_path / name).mkdir()
+        cfglib.save(TrainConfig(dataset="ptbxl", task=task), str(tmp_path / name / "config.yaml"))
+        pd.DataFrame({"record_id": ids, "true_MI": y[:, 1], "prob_MI": probs[0][:, 1]}).to_csv(
+            tmp_path / name / "test_predictions.csv", index=False)
+    with pytest.raises(SystemExit, match="different tasks"):
+        ensemble_script.main(["--runs", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "o")])
+    with pytest.raises(SystemExit, match="missing"):
+        ensemble_script.main(["--runs", str(tmp_path / "a"), str(tmp_path / "b"), "--split", "val",
+                              "--out", str(tmp_path / "o")])
