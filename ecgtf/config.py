@@ -33,6 +33,7 @@ class TrainConfig:
     lr: float = 1e-3
     lr_schedule: str = "constant"           # constant | cosine (per phase, 1-epoch linear warm-up)
     optimizer: str = "adam"                 # adam | sgd | rmsprop
+    weight_decay: float | None = None       # decoupled weight decay (adam + this = AdamW); None: none
     class_weight: str = "auto"              # auto | none
     seed: int = 0
     out: str | None = None

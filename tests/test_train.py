@@ -116,3 +116,18 @@ def test_class_weights_balance_classes():
     totals = [w[y[:, c] == 1].sum() for c in range(4)]
     np.testing.assert_allclose(totals, totals[0])
     assert class_weights(task, y, "none") is None
+
+
+def test_weight_decay_reaches_the_optimizer():
+    from ecgtf.config import TrainConfig
+    from ecgtf.data.datasets import task_for
+    from ecgtf.training.trainer import compile_model
+
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(1, activation="sigmoid")])
+    task = task_for("ptbxl", "mi_vs_norm")
+    compile_model(model, task, TrainConfig(optimizer="adam", weight_decay=0.01), 1e-3)
+    assert model.optimizer.weight_decay == pytest.approx(0.01)
+    compile_model(model, task, TrainConfig(optimizer="sgd"), 1e-3)
+    assert model.optimizer.weight_decay is None
+    with pytest.raises(ValueError, match="weight_decay"):
+        compile_model(model, task, TrainConfig(weight_decay=-1.0), 1e-3)

@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr-schedule", choices=["constant", "cosine"],
                    help="learning rate over each phase: constant, or cosine decay to 0 after a 1-epoch warm-up")
     p.add_argument("--optimizer", choices=["adam", "sgd", "rmsprop"])
+    p.add_argument("--weight-decay", type=float,
+                   help="decoupled weight decay, e.g. 0.01 (with adam this is AdamW); default none")
     p.add_argument("--class-weight", choices=["auto", "none"])
     p.add_argument("--seed", type=int)
     p.add_argument("--out", help="run folder (default runs/<model>-<dataset>-<task>-<time>)")

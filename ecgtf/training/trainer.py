@@ -34,10 +34,11 @@ from ecgtf.training.report import summary_lines, write_json, write_report
 from ecgtf.training.resolve import default_run_dir
 from ecgtf.training.splits import split
 
+# ``weight_decay`` is Keras 3's decoupled decay (Adam with it is AdamW); None disables it.
 OPTIMIZERS = {
-    "adam": lambda lr: keras.optimizers.Adam(lr),
-    "sgd": lambda lr: keras.optimizers.SGD(lr, momentum=0.9, nesterov=True),
-    "rmsprop": lambda lr: keras.optimizers.RMSprop(lr),
+    "adam": lambda lr, wd: keras.optimizers.Adam(lr, weight_decay=wd),
+    "sgd": lambda lr, wd: keras.optimizers.SGD(lr, momentum=0.9, nesterov=True, weight_decay=wd),
+    "rmsprop": lambda lr, wd: keras.optimizers.RMSprop(lr, weight_decay=wd),
 }
 PHASE1_MARKER = "phase1.weights.h5"
 
@@ -99,13 +100,15 @@ def learning_rate(cfg: TrainConfig, lr: float, steps_per_epoch: int, epochs: int
 def compile_model(model, task, cfg: TrainConfig, lr) -> None:
     if cfg.optimizer not in OPTIMIZERS:
         raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {cfg.optimizer!r}")
+    if cfg.weight_decay is not None and cfg.weight_decay < 0:
+        raise ValueError(f"weight_decay must be >= 0, got {cfg.weight_decay}")
     if task.kind == "multiclass":
         loss, metrics = "categorical_crossentropy", [keras.metrics.CategoricalAccuracy(name="accuracy")]
     else:
         loss = "binary_crossentropy"
         metrics = [keras.metrics.AUC(name="auc", multi_label=task.kind == "multilabel",
                                      num_labels=task.num_outputs if task.kind == "multilabel" else None)]
-    model.compile(optimizer=OPTIMIZERS[cfg.optimizer](lr), loss=loss, metrics=metrics)
+    model.compile(optimizer=OPTIMIZERS[cfg.optimizer](lr, cfg.weight_decay or None), loss=loss, metrics=metrics)
 
 
 def _subsample(indices, labels, n, seed):
