@@ -67,12 +67,16 @@ def _first3_channels(spec: tf.Tensor) -> tf.Tensor:
 #: How leads become the 3 image channels. ``"mean"``: the mean of the leads'
 #: standardised log-spectrograms, repeated 3 times (uses every lead; one lead is simply
 #: repeated). ``"first3"``: the first 3 leads as R, G, B (fewer than 3 leads: as "mean").
+#: ``"multires"``: one lead-mean plane per window length (``MULTIRES_SCALES``); it is built
+#: in :func:`spectrogram_image` from three STFTs, so it has no single-spectrogram function.
 CHANNEL_MODES = {"mean": _mean_channels, "first3": _first3_channels, "multires": None}
 
 #: ``channels="multires"``: window lengths of the R, G, B planes as fractions of
 #: ``window_s`` (each plane the lead mean at that window). Short windows resolve each
 #: QRS in time (the RR rhythm), long ones resolve frequency (f-waves, noise), and the
-#: backbone sees both for the cost of one image.
+#: backbone sees both for the cost of one image. Each plane's frames are resized to the
+#: full width, so the planes' time axes agree to within half the window difference at the
+#: edges (0.19 s for 0.5 s windows), exactly in the middle.
 MULTIRES_SCALES = (0.25, 0.5, 1.0)
 
 
