@@ -62,7 +62,8 @@ EXPERIMENTS = {
                          "metrics.json", ["macro_auc"]),
     "normal_abnormal_transfer": ("ptbxl", ["--dataset", "ptbxl", "--task", "normal_abnormal",
                                            "--model", "ribeiro_transfer", "--init-from", "{out_root}/ribeiro_pretrain",
-                                           "--freeze", "22", "--unfreeze-after", "15", "--sampling-rate", "100", "--standardize", "--augment",
+                                           "--freeze", "22", "--unfreeze-after", "15", "--sampling-rate", "100",
+                                           "--standardize", "--augment",
                                            "--epochs", "25", "--lr", "0.001", "--max-train-records", "300",
                                            "--train-folds", "5-6", "--val-folds", "7", "--test-folds", "8"],
                                  "test_metrics.json", ["auc", "f1"]),
@@ -162,12 +163,12 @@ def run_ensemble(name: str, data_root: str, out_root: str, extra: list[str], val
     if not set(val_folds) <= set(pool):
         raise SystemExit(f"--ensemble-val-folds must come from the experiment's folds {pool}")
     root = os.path.join(out_root, f"{name}-ensemble")
-    members = []
+    members, runs = [], []
     for v in val_folds:
         train = [f for f in pool if f != v]
         members.append(run(name, data_root, root, extra, args=with_folds(args, train, v, test[0]),
                            out_name=f"val{v}", reuse=reuse))
-    runs = [os.path.join(root, f"val{v}") for v in val_folds]
+        runs.append(os.path.join(root, f"val{v}"))
     metrics = ensemble_script.main(["--runs", *runs, "--out", os.path.join(root, "ensemble")])
     result = {"name": f"{name} (ensemble of {len(runs)}, val folds {' '.join(map(str, val_folds))})",
               "scored_on": "ensemble/metrics.json", "seconds": round(sum(m["seconds"] for m in members), 1)}

@@ -2,8 +2,9 @@
 """Compare two runs on the same records: ``python scripts/compare.py --runs RUN_A RUN_B [--split test]``.
 
 Reads each run's ``predictions.csv`` (``--split val``) or ``test_predictions.csv``
-(``--split test``), or ``--file`` (e.g. what ``evaluate.py`` wrote), keeps the records both scored, and prints the task's main score of
-each run with a paired-bootstrap 95% interval of the difference B - A.
+(``--split test``), or ``--file`` (e.g. what ``evaluate.py`` wrote), keeps the records both
+scored, and prints the task's main score of each run with a paired-bootstrap 95% interval
+of the difference B - A.
 """
 
 import argparse
@@ -13,20 +14,15 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-FILES = {"val": "predictions.csv", "test": "test_predictions.csv"}
-
-
 def main(argv=None):
-    import pandas as pd
-
-    from ecgtf import config as cfglib
-    from ecgtf.data.datasets import task_for
     from ecgtf.evaluation.compare import align_predictions, paired_bootstrap
     from ecgtf.training.report import write_json
+    from ecgtf.training.saved import PREDICTION_FILES, read_predictions
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", nargs=2, required=True, metavar=("RUN_A", "RUN_B"), help="two run folders")
-    p.add_argument("--split", choices=list(FILES), default="test", help="which saved predictions to compare")
+    p.add_argument("--split", choices=list(PREDICTION_FILES), default="test",
+                   help="which saved predictions to compare")
     p.add_argument("--file", help="predictions file inside each run folder instead, e.g. "
                                    "eval_folds/predictions.csv from evaluate.py")
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
@@ -34,21 +30,13 @@ def main(argv=None):
     p.add_argument("--out", help="also write the result to this JSON file")
     args = p.parse_args(argv)
 
-    frames, tasks = [], []
-    for run in args.runs:
-        path = os.path.join(run, args.file or FILES[args.split])
-        if not os.path.isfile(path):
-            hint = "" if args.file else (f": the run has no {args.split} predictions "
-                                         "(train with test folds, or use --split val)")
-            raise SystemExit(f"{path} is missing{hint}")
-        frames.append(pd.read_csv(path, dtype={"record_id": str}))
-        cfg = cfglib.load(os.path.join(run, "config.yaml"))
-        tasks.append(task_for(cfg.dataset, cfg.task, cfg.data_dir, cfg.scoring_dir))
+    frames, tasks = zip(*(read_predictions(run, args.split, args.file) for run in args.runs))
     if tasks[0].name != tasks[1].name:
         raise SystemExit(f"the runs are for different tasks: {tasks[0].name} and {tasks[1].name}")
     y_true, prob_a, prob_b, _ = align_predictions(*frames)
     result = paired_bootstrap(tasks[0], y_true, prob_a, prob_b, n_boot=args.n_boot, seed=args.seed)
-    result.update(run_a=args.runs[0], run_b=args.runs[1], split=args.split, file=args.file or FILES[args.split])
+    result.update(run_a=args.runs[0], run_b=args.runs[1], split=args.split,
+                  file=args.file or PREDICTION_FILES[args.split])
     low, high = result["ci95"]
     print(f"{result['score']} on {result['n_records']} records in both {result['file']}:")
     print(f"  A {result['score_a']:.4f}  {args.runs[0]}")

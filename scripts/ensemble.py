@@ -11,53 +11,29 @@ Nothing is re-run: train the members first (e.g. ``bench_real_data.py --ensemble
 """
 
 import argparse
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-FILES = {"val": "predictions.csv", "test": "test_predictions.csv"}
-
-
-def _saved_thresholds(run: str):
-    """The run's tuned thresholds, or None (single-label tasks have none)."""
-    path = os.path.join(run, "thresholds.json")
-    if not os.path.isfile(path):
-        return None
-    with open(path) as f:
-        return json.load(f).get("thresholds")
-
-
 def main(argv=None):
-    import pandas as pd
-
-    from ecgtf import config as cfglib
-    from ecgtf.data.datasets import task_for
     from ecgtf.evaluation.ensemble import mean_probabilities, mean_thresholds, merge_predictions
     from ecgtf.evaluation.scores import compute_metrics, main_score
     from ecgtf.training.report import summary_lines, write_json, write_report
+    from ecgtf.training.saved import PREDICTION_FILES, read_predictions, read_thresholds
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", nargs="+", required=True, help="run folders (two or more)")
-    p.add_argument("--split", choices=list(FILES), default="test", help="which saved predictions to average")
+    p.add_argument("--split", choices=list(PREDICTION_FILES), default="test", help="which saved predictions to average")
     p.add_argument("--file", help="predictions file inside each run folder instead (e.g. eval_folds/predictions.csv)")
     p.add_argument("--out", required=True, help="folder for the ensemble's metrics, plots and predictions")
     args = p.parse_args(argv)
     if len(args.runs) < 2:
         p.error("--runs needs at least two run folders")
 
-    frames, tasks, thresholds = [], [], []
-    for run in args.runs:
-        path = os.path.join(run, args.file or FILES[args.split])
-        if not os.path.isfile(path):
-            raise SystemExit(f"{path} is missing: score the run on those records first "
-                             "(train with test folds, or evaluate.py)")
-        frames.append(pd.read_csv(path, dtype={"record_id": str}))
-        cfg = cfglib.load(os.path.join(run, "config.yaml"))
-        tasks.append(task_for(cfg.dataset, cfg.task, cfg.data_dir, cfg.scoring_dir))
-        thresholds.append(_saved_thresholds(run))
+    frames, tasks = zip(*(read_predictions(run, args.split, args.file) for run in args.runs))
+    thresholds = [read_thresholds(run).get("thresholds") for run in args.runs]
     names = {t.name for t in tasks}
     if len(names) > 1:
         raise SystemExit(f"the runs are for different tasks: {', '.join(sorted(names))}")
@@ -67,7 +43,7 @@ def main(argv=None):
                for run, prob in zip(args.runs, probs)]
     metrics = write_report(task, y_true, mean_probabilities(probs), args.out,
                            thresholds=mean_thresholds(thresholds), record_ids=record_ids)
-    write_json({"members": members, "split": args.split, "file": args.file or FILES[args.split],
+    write_json({"members": members, "split": args.split, "file": args.file or PREDICTION_FILES[args.split],
                 "n_records": int(len(y_true)), task.main_score: main_score(task, metrics)},
                os.path.join(args.out, "ensemble.json"))
     print(f"{len(args.runs)} runs on the {len(y_true)} records they all scored:")

@@ -52,8 +52,12 @@ DEFAULT_MAX_FREQ_HZ = 50.0
 DEFAULT_EPS = 1e-3
 
 
+def _lead_mean(spec: tf.Tensor) -> tf.Tensor:
+    return tf.reduce_mean(spec, axis=-1, keepdims=True)
+
+
 def _mean_channels(spec: tf.Tensor) -> tf.Tensor:
-    mean = tf.reduce_mean(spec, axis=-1, keepdims=True)
+    mean = _lead_mean(spec)
     return tf.concat([mean, mean, mean], axis=-1)
 
 
@@ -192,9 +196,9 @@ def spectrogram_image(signal_mv, sampling_rate: float, image_size=DEFAULT_IMAGE_
         raise ValueError(f"unknown channels {channels!r}; valid: {', '.join(CHANNEL_MODES)}")
     size = tuple(int(s) for s in image_size)
     if channels == "multires":
-        planes = [_to_image(_mean_channels(standardize_spectrogram(
+        planes = [_to_image(_lead_mean(standardize_spectrogram(
             log_spectrogram(signal_mv, sampling_rate, window_s * scale, hop_s, fft_length, max_freq_hz, eps)
-        ))[..., :1], size) for scale in MULTIRES_SCALES]
+        )), size) for scale in MULTIRES_SCALES]
         return tf.concat(planes, axis=-1)
     spec = standardize_spectrogram(log_spectrogram(signal_mv, sampling_rate, window_s, hop_s, fft_length,
                                                    max_freq_hz, eps))

@@ -18,7 +18,7 @@ def merge_predictions(frames: list[pd.DataFrame]):
         row order) and the ``N`` record ids, in the first table's order.
 
     Raises:
-        ValueError: fewer than one table, different outputs, no shared record, or labels
+        ValueError: no table, different outputs, no shared record, or labels
             that disagree between tables.
     """
     if not frames:

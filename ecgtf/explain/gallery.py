@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import glob
 import html
-import json
 import math
 import os
 
@@ -81,13 +80,10 @@ class Explainer:
 
 
 def _class_names(run_dir: str, outputs: int) -> list:
-    names = None
-    path = os.path.join(run_dir, "thresholds.json")
-    saved = {}
-    if os.path.isfile(path):
-        with open(path) as f:
-            saved = json.load(f)
-        names = saved.get("classes")
+    from ecgtf.training.saved import read_thresholds
+
+    saved = read_thresholds(run_dir)
+    names = saved.get("classes")
     if outputs == 1:
         pos = names[0] if names else "positive"
         return [f"not {pos}", pos], saved.get("thresholds")

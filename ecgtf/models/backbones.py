@@ -1,4 +1,4 @@
-"""Helpers for ``keras.applications`` image backbones: weights and (un)freezing.
+"""Helpers for image models and ``keras.applications`` backbones: input checks, weights, (un)freezing.
 
 Shared by the image models (``inception_spectrogram``, image CNNs). A backbone is built
 flat on the model's input tensor (``include_top=False, input_tensor=inputs``) so its
@@ -18,6 +18,29 @@ class BackboneWeightsError(RuntimeError):
 
 
 _NO_WEIGHTS = {None, "none", "None", ""}
+
+
+def check_image_shape(input_shape, min_size: int, image_size=None, *, what: str) -> tuple[int, int]:
+    """Validates an image model's ``(H, W, channels)`` input and returns ``(H, W)``.
+
+    Args:
+        input_shape: the builder's ``input_shape``.
+        min_size: smallest allowed H and W in pixels.
+        image_size: the trainer's ``image_size`` option, if any; must equal ``(H, W)``.
+        what: the network named in the error message.
+
+    Raises:
+        ValueError: not 3-D, smaller than ``min_size``, or disagreeing with ``image_size``.
+    """
+    if len(input_shape) != 3:
+        raise ValueError(f"input_shape must be (H, W, channels), got {tuple(input_shape)}")
+    height, width, _ = input_shape
+    if height is None or width is None or min(height, width) < min_size:
+        raise ValueError(f"{what} needs images of at least {min_size}x{min_size}, "
+                         f"got {height}x{width}; raise image_size")
+    if image_size is not None and tuple(image_size) != (height, width):
+        raise ValueError(f"image_size {tuple(image_size)} disagrees with input_shape {tuple(input_shape)}")
+    return height, width
 
 
 def resolve_weights(weights) -> str | None:

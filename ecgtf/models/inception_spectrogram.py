@@ -20,7 +20,8 @@ import re
 
 import keras
 
-from ecgtf.models.backbones import resolve_weights, build_backbone, freeze_all_but, unfreeze_from
+from ecgtf.models.backbones import (build_backbone, check_image_shape, freeze_all_but, resolve_weights,
+                                    unfreeze_from)
 from ecgtf.models.registry import register_model
 
 MIN_IMAGE_SIZE = 75
@@ -83,14 +84,7 @@ def build(input_shape, num_classes: int, *, activation: str = "softmax", weights
     Returns:
         A ``keras.Model`` ``(batch, H, W, 3) -> (batch, num_classes)``.
     """
-    if len(input_shape) != 3:
-        raise ValueError(f"input_shape must be (H, W, channels), got {tuple(input_shape)}")
-    height, width, _ = input_shape
-    if height is None or width is None or min(height, width) < MIN_IMAGE_SIZE:
-        raise ValueError(f"InceptionResNetV2 needs images of at least {MIN_IMAGE_SIZE}x{MIN_IMAGE_SIZE}, "
-                         f"got {height}x{width}; raise image_size")
-    if image_size is not None and tuple(image_size) != (height, width):
-        raise ValueError(f"image_size {tuple(image_size)} disagrees with input_shape {tuple(input_shape)}")
+    check_image_shape(input_shape, MIN_IMAGE_SIZE, image_size, what="InceptionResNetV2")
     inputs = keras.Input(shape=tuple(input_shape), name="spectrogram")
     backbone = build_backbone(keras.applications.InceptionResNetV2, inputs, weights)
     x = keras.layers.GlobalAveragePooling2D(name="head_pool")(backbone.output)

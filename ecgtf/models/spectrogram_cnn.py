@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import keras
 
+from ecgtf.models.backbones import check_image_shape
 from ecgtf.models.registry import register_model
+
+#: Smallest H and W: the stride-2 stem and three 2x poolings leave at least a 2x2 map.
+MIN_IMAGE_SIZE = 16
 
 
 def _conv_bn_relu(x, filters: int, strides: int, name: str):
@@ -54,13 +58,7 @@ def build(input_shape, num_classes: int, *, activation: str = "softmax", filters
         A flat ``keras.Model`` ``(batch, H, W, C) -> (batch, num_classes)`` (Grad-CAM can
         reach every layer, e.g. ``stage3_relu``).
     """
-    if len(input_shape) != 3:
-        raise ValueError(f"input_shape must be (H, W, channels), got {tuple(input_shape)}")
-    height, width, _ = input_shape
-    if height is None or width is None or min(height, width) < 16:
-        raise ValueError(f"spectrogram_cnn needs images of at least 16x16, got {height}x{width}")
-    if image_size is not None and tuple(image_size) != (height, width):
-        raise ValueError(f"image_size {tuple(image_size)} disagrees with input_shape {tuple(input_shape)}")
+    check_image_shape(input_shape, MIN_IMAGE_SIZE, image_size, what="spectrogram_cnn")
     inputs = keras.Input(shape=tuple(input_shape), name="spectrogram")
     x = _conv_bn_relu(inputs, stem_filters, 2, "stem")
     for i, f in enumerate(filters, start=1):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 
 import keras
@@ -12,6 +11,7 @@ import numpy as np
 from ecgtf import config as cfglib
 from ecgtf.training.predict import predict_records
 from ecgtf.training.report import summary_lines, write_report
+from ecgtf.training.saved import read_thresholds
 from ecgtf.training.splits import split
 from ecgtf.training.trainer import prepare_run, window_length
 
@@ -25,12 +25,7 @@ def load_run(run_dir: str):
             raise FileNotFoundError(f"{run_dir!r} is not a finished run folder: {name} is missing")
     cfg = cfglib.load(os.path.join(run_dir, "config.yaml"))
     model = keras.models.load_model(os.path.join(run_dir, "model.keras"), compile=False)
-    thresholds = None
-    path = os.path.join(run_dir, "thresholds.json")
-    if os.path.isfile(path):
-        with open(path) as f:
-            thresholds = json.load(f).get("thresholds")
-    return cfg, model, thresholds
+    return cfg, model, read_thresholds(run_dir).get("thresholds")
 
 
 def evaluate_run(run_dir: str, *, dataset: str | None = None, data_dir: str | None = None,
