@@ -15,6 +15,8 @@ the mean (and ``_sd``, the standard deviation) of the test scores over folds.
 With ``--ensemble-val-folds 7 6 5`` one model is trained per listed validation fold (on the
 experiment's other training/validation folds), all are scored on the same test fold, and
 ``scripts/ensemble.py`` averages their probabilities; ``_members`` is the members' mean score.
+A combination (``ptbxl_superdiagnostic_beat+resnet``) trains each member experiment and
+scores the mean of their test probabilities, alone or in every ``--cv-folds`` fold.
 ``--reuse`` keeps finished runs, so an interrupted cross-validation or ensemble goes on.
 The table lists the held-out scores and the wall time of each run.
 """
@@ -38,6 +40,8 @@ PTBXL_FOLDS = ["--train-folds", "1-6", "--val-folds", "7", "--test-folds", "8"]
 PTBXL_RESNET = ["--model", "resnet1d18", "--option", "width=32", "--sampling-rate", "100",
                 "--signal-filter", "bandpass", "--augment", "--epochs", "30",
                 "--batch-size", "32", "--lr", "0.002", "--lr-schedule", "cosine"]
+PTBXL_BEAT = ["--model", "beat_cnn", "--sampling-rate", "100", "--signal-filter", "bandpass", "--epochs", "60",
+              "--batch-size", "32", "--lr", "0.001"]
 # name -> (dataset folder, argv after --data-dir, metrics file scored, score keys)
 EXPERIMENTS = {
     "ptbxl_mi_vs_norm": ("ptbxl", ["--dataset", "ptbxl", "--task", "mi_vs_norm", *PTBXL_RESNET, "--standardize",
@@ -46,6 +50,12 @@ EXPERIMENTS = {
     "ptbxl_superdiagnostic": ("ptbxl", ["--dataset", "ptbxl", "--task", "superdiagnostic", *PTBXL_RESNET,
                                         *PTBXL_FOLDS],
                               "test_metrics.json", ["macro_auc"]),
+    # The median beat (ecgtf/data/beats.py) instead of 10 s of signal: ~1 min per run.
+    "ptbxl_mi_vs_norm_beat": ("ptbxl", ["--dataset", "ptbxl", "--task", "mi_vs_norm", *PTBXL_BEAT, *PTBXL_FOLDS],
+                              "test_metrics.json", ["auc", "f1", "sensitivity", "specificity"]),
+    "ptbxl_superdiagnostic_beat": ("ptbxl", ["--dataset", "ptbxl", "--task", "superdiagnostic", *PTBXL_BEAT,
+                                             *PTBXL_FOLDS],
+                                   "test_metrics.json", ["macro_auc"]),
     "cinc2017_af4": ("cinc2017", ["--dataset", "cinc2017", "--task", "af4", "--model", "compact1d",
                                   "--sampling-rate", "150", "--duration-s", "30", "--eval-hop-s", "15",
                                   "--standardize", "--augment", "--epochs", "30", "--batch-size", "32",
@@ -85,6 +95,12 @@ EXPERIMENTS = {
                                         "--option", "channels=multires"],
                            "metrics.json", ["cinc2017_f1", "F1_N", "F1_A", "F1_O", "F1_~"]),
 }
+# name -> experiments whose test probabilities are averaged by scripts/ensemble.py (the beat
+# and the raw signal see different things: aligned morphology vs rhythm and beat-to-beat).
+COMBINED = {
+    "ptbxl_mi_vs_norm_beat+resnet": ("ptbxl_mi_vs_norm_beat", "ptbxl_mi_vs_norm"),
+    "ptbxl_superdiagnostic_beat+resnet": ("ptbxl_superdiagnostic_beat", "ptbxl_superdiagnostic"),
+}
 
 
 def cv_splits(folds: list[int]) -> list[tuple[int, int, list[int]]]:
@@ -109,24 +125,53 @@ def with_folds(args: list[str], train: list[int], val: int, test: int) -> list[s
 
 def run_cv(name: str, data_root: str, out_root: str, extra: list[str], folds: list[int],
            reuse: bool = False) -> dict:
-    """Cross-validation of a PTB-XL experiment: each fold in turn is the test fold."""
-    folder, args, metrics_file, keys = EXPERIMENTS[name]
-    if folder != "ptbxl":
-        raise SystemExit(f"--cv-folds applies to PTB-XL experiments only, not {name}")
+    """Cross-validation of a PTB-XL experiment (or combination): each fold in turn is the test fold."""
+    keys = experiment_keys(name)
     per_fold, seconds = [], 0.0
     for test, val, train in cv_splits(folds):
-        r = run(name, data_root, os.path.join(out_root, f"{name}-cv"), extra,
-                args=with_folds(args, train, val, test), out_name=f"test{test}", reuse=reuse)
+        r = run_cv_fold(name, data_root, out_root, extra, test, val, train, reuse)
         print(f"cv {name} test fold {test}: " + ", ".join(f"{k} {r[k]:.3f}" for k in keys), flush=True)
         per_fold.append(r)
         seconds += r["seconds"]
-    result = {"name": f"{name} (cv, test folds {folds[0]}-{folds[-1]})", "scored_on": metrics_file,
+    result = {"name": f"{name} (cv, test folds {folds[0]}-{folds[-1]})", "scored_on": per_fold[0]["scored_on"],
               "seconds": round(seconds, 1)}
     for k in keys:
         values = np.array([r[k] for r in per_fold], dtype=float)
         result[k] = float(values.mean())
         result[f"{k}_sd"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+        result[f"{k}_folds"] = [round(float(v), 4) for v in values]
     return result
+
+
+def run_cv_fold(name: str, data_root: str, out_root: str, extra: list[str], test: int, val: int,
+                train: list[int], reuse: bool = False) -> dict:
+    """One cross-validation fold, in ``OUT_ROOT/NAME-cv/testK``; a combination ensembles its members' folds."""
+    out_name = f"test{test}"
+    if name in COMBINED:
+        members = [run_cv_fold(m, data_root, out_root, extra, test, val, train, reuse) for m in COMBINED[name]]
+        return combine(name, members, os.path.join(out_root, f"{name}-cv", out_name))
+    folder, args, _, _ = EXPERIMENTS[name]
+    if folder != "ptbxl":
+        raise SystemExit(f"--cv-folds applies to PTB-XL experiments only, not {name}")
+    return run(name, data_root, os.path.join(out_root, f"{name}-cv"), extra,
+               args=with_folds(args, train, val, test), out_name=out_name, reuse=reuse)
+
+
+def combine(name: str, members: list[dict], out: str) -> dict:
+    """Averages the members' test probabilities (``scripts/ensemble.py``) into ``out``."""
+    import ensemble as ensemble_script
+
+    metrics = ensemble_script.main(["--runs", *(m["run_dir"] for m in members), "--split", "test", "--out", out])
+    keys = experiment_keys(name)
+    return {"name": name, "scored_on": "ensemble metrics.json", "run_dir": out,
+            "seconds": round(sum(m["seconds"] for m in members), 1),
+            **{k: metrics.get(k) for k in keys},
+            **{f"{k}_members": [m[k] for m in members] for k in keys}}
+
+
+def experiment_keys(name: str) -> list[str]:
+    """Score keys of an experiment; a combination uses its first member's."""
+    return EXPERIMENTS[COMBINED[name][0] if name in COMBINED else name][3]
 
 
 def fold_args(args: list[str]) -> dict[str, list[int]]:
@@ -154,6 +199,8 @@ def run_ensemble(name: str, data_root: str, out_root: str, extra: list[str], val
     """
     import ensemble as ensemble_script
 
+    if name in COMBINED:
+        raise SystemExit(f"--ensemble-val-folds takes single experiments, not the combination {name}")
     folder, args, metrics_file, keys = EXPERIMENTS[name]
     folds = fold_args(args)
     if folder != "ptbxl" or "--test-folds" not in folds:
@@ -202,15 +249,24 @@ def run(name: str, data_root: str, out_root: str, extra: list[str], args: list[s
             json.dump({"seconds": seconds, "argv": argv}, f)
     with open(os.path.join(out, metrics_file)) as f:
         metrics = json.load(f)
-    return {"name": name, "scored_on": metrics_file, "seconds": round(seconds, 1),
+    return {"name": name, "scored_on": metrics_file, "seconds": round(seconds, 1), "run_dir": out,
             **{k: metrics.get(k) for k in keys}}
+
+
+def run_one(name: str, data_root: str, out_root: str, extra: list[str], reuse: bool = False) -> dict:
+    """One experiment on its own folds; a combination trains its members and ensembles them."""
+    if name in COMBINED:
+        members = [run(m, data_root, out_root, extra, reuse=reuse) for m in COMBINED[name]]
+        return combine(name, members, os.path.join(out_root, name))
+    return run(name, data_root, out_root, extra, reuse=reuse)
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-root", default=os.path.join("..", "shared", "data"))
     p.add_argument("--out-root", default=os.path.join("runs", "bench_real"))
-    p.add_argument("--only", nargs="+", choices=list(EXPERIMENTS), help="experiments to run (default: all)")
+    p.add_argument("--only", nargs="+", choices=[*EXPERIMENTS, *COMBINED],
+                   help="experiments to run (default: all single experiments)")
     p.add_argument("--list", action="store_true", help="print the experiments and exit")
     p.add_argument("--cv-folds", help="PTB-XL cross-validation over these folds, e.g. 1-8: each fold in turn is "
                                       "the test fold, the next one validates, the rest train")
@@ -224,6 +280,8 @@ def main(argv=None):
     if args.list:
         for name, (_, a, f, k) in EXPERIMENTS.items():
             print(f"{name}: {' '.join(a)} -> {f} {k}")
+        for name, members in COMBINED.items():
+            print(f"{name}: mean probabilities of {' + '.join(members)}")
         return []
     extra = [a for a in args.extra if a != "--"]
     if args.cv_folds:
@@ -236,16 +294,23 @@ def main(argv=None):
         results = [run_ensemble(name, args.data_root, args.out_root, extra, args.ensemble_val_folds, args.reuse)
                    for name in (args.only or EXPERIMENTS)]
     else:
-        results = [run(name, args.data_root, args.out_root, extra, reuse=args.reuse)
+        results = [run_one(name, args.data_root, args.out_root, extra, reuse=args.reuse)
                    for name in (args.only or EXPERIMENTS)]
     print("\n| experiment | scored on | seconds | held-out scores |\n|---|---|---|---|")
     for r in results:
-        scores = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in r.items()
-                           if k not in ("name", "scored_on", "seconds"))
+        scores = ", ".join(_fmt(k, v) for k, v in r.items() if k not in ("name", "scored_on", "seconds", "run_dir"))
         print(f"| {r['name']} | {r['scored_on']} | {r['seconds']:.0f} | {scores} |")
     with open(os.path.join(args.out_root, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
     return results
+
+
+def _fmt(key: str, value) -> str:
+    if isinstance(value, float):
+        return f"{key} {value:.3f}"
+    if isinstance(value, list):
+        return f"{key} [{', '.join(f'{v:.3f}' if isinstance(v, float) else str(v) for v in value)}]"
+    return f"{key} {value}"
 
 
 if __name__ == "__main__":

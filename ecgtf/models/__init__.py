@@ -9,3 +9,4 @@ from ecgtf.models import resnet1d  # noqa: E402,F401
 from ecgtf.models import compact1d  # noqa: E402,F401
 from ecgtf.models import transfer  # noqa: E402,F401
 from ecgtf.models import spectrogram_cnn  # noqa: E402,F401
+from ecgtf.models import beat_cnn  # noqa: E402,F401

@@ -11,7 +11,7 @@ from typing import Callable
 
 import keras
 
-INPUT_KINDS = ("raw", "spectrogram", "image", "lead_images")
+INPUT_KINDS = ("raw", "median_beat", "spectrogram", "image", "lead_images")
 
 
 @dataclasses.dataclass(frozen=True)
