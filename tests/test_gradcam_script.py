@@ -117,6 +117,31 @@ def test_spectrogram_run(tmp_path):
     assert row["predicted"].startswith("class ")
 
 
+def test_median_beat_run_draws_the_beat(tmp_path, monkeypatch):
+    keras.utils.set_random_seed(0)
+    cfg = TrainConfig(model="beat_cnn", dataset="synthetic", sampling_rate=RATE, duration_s=DURATION_S,
+                      model_options={"before_s": 0.2, "after_s": 0.4})
+    run_dir = _run(tmp_path, "beat_run", cfg, get_model("beat_cnn", (60, 2), 1, stages=((4,), (4,))), classes=["MI"])
+    t = np.arange(int(DURATION_S * RATE)) / RATE
+    beats = sum(np.exp(-0.5 * ((t - b) / 0.02) ** 2) for b in np.arange(0.5, 3.6, 0.75))
+    np.save(tmp_path / "beats.npy", np.stack([beats, -0.5 * beats], axis=1).astype(np.float32))
+    out = str(tmp_path / "beat.png")
+    row = _script().main(["--run", run_dir, "--input", str(tmp_path / "beats.npy"), "--out", out])
+    _assert_png(out)
+    assert row["predicted"] in ("not MI", "MI")
+    from ecgtf.explain import gallery
+
+    drawn = []
+    monkeypatch.setattr(gallery.overlay, "plot_raw", lambda signal, heat, *a, **k: drawn.append((signal, heat)))
+    _script().main(["--run", run_dir, "--input", str(tmp_path / "beats.npy"), "--out", out])
+    (signal, heat), = drawn
+    assert signal.shape == (60, 2) and heat.shape == (60,)  # the 0.6 s median beat, not the 4 s window
+    assert np.argmax(signal[:, 0]) == 20  # QRS 0.2 s into the beat
+    np.save(tmp_path / "three.npy", np.zeros((400, 3), np.float32))
+    with pytest.raises(ValueError, match="2 lead"):
+        _script().main(["--run", run_dir, "--input", str(tmp_path / "three.npy"), "--out", out])
+
+
 def test_image_run(tmp_path):
     keras.utils.set_random_seed(0)
     cfg = TrainConfig(model="tiny_image_cnn", dataset="synthetic", sampling_rate=RATE, duration_s=DURATION_S)

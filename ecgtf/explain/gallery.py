@@ -29,6 +29,7 @@ import tensorflow as tf
 from ecgtf import config as cfglib
 from ecgtf.config import TrainConfig
 from ecgtf.data import spectrogram as speclib
+from ecgtf.data.beats import DEFAULT_BEFORE_S
 from ecgtf.data.pipeline import window
 from ecgtf.data.transforms import resample
 from ecgtf.explain import overlay
@@ -43,13 +44,13 @@ class Explainer:
     Attributes:
         cfg: the run's :class:`TrainConfig`.
         model: the run's model.
-        kind: input kind (``raw``, ``spectrogram``, ``image``...).
+        kind: input kind (``raw``, ``median_beat``, ``spectrogram``, ``image``...).
         sampling_rate: the run's rate in Hz.
         prepare: batch transform ``(batch, samples, leads)`` mV -> model input; None for
             image runs (no signal-to-image pipeline yet).
         class_names: one name per class (binary: ``(negative, positive)``).
         threshold: binary decision threshold.
-        input_options: the spectrogram options of the run (for axis labels).
+        input_options: the run's input options (spectrogram or median-beat; for axis labels).
     """
 
     cfg: TrainConfig
@@ -115,7 +116,7 @@ def load_explainer(run_dir: str) -> Explainer:
     input_opts, prepare = {}, None
     if entry is not None:
         input_opts, _ = inputlib.split_options(entry, cfg.model_options)
-    if kind in ("raw", "spectrogram"):
+    if kind in ("raw", "median_beat", "spectrogram"):
         prepare = inputlib.make_prepare(entry, rate, cfg.standardize, input_opts) if entry else (
             inputlib.standardize_batch if cfg.standardize else (lambda x: x))
     names, thresholds = _class_names(run_dir, int(model.outputs[0].shape[-1]))
@@ -174,7 +175,7 @@ def _model_input(explainer: Explainer, array: np.ndarray) -> tuple[np.ndarray, n
         return image, image[None].astype(np.float32)
     if array.ndim != 2:
         raise ValueError(f"expected a signal (samples, leads), got shape {array.shape}")
-    if array.shape[1] != expected[-1] and explainer.kind == "raw":
+    if array.shape[1] != expected[-1] and explainer.kind in ("raw", "median_beat"):
         raise ValueError(f"model {explainer.cfg.model} takes {expected[-1]} lead(s); the input has {array.shape[1]}")
     length = explainer.window_samples or array.shape[0]
     crop = window(array, length)
@@ -204,6 +205,10 @@ def explain_one(explainer: Explainer, source: str, out_png: str, *, class_name: 
         lead_names = _lead_names(source, shown.shape[1])
     if explainer.kind == "raw":
         overlay.plot_raw(shown, heat, explainer.sampling_rate, out_png, lead_names=lead_names, title=title)
+    elif explainer.kind == "median_beat":  # draw the beat the model saw, not the window it came from
+        before = explainer.input_options.get("before_s", DEFAULT_BEFORE_S)
+        overlay.plot_raw(x[0], heat, explainer.sampling_rate, out_png, lead_names=lead_names,
+                         title=f"{title}\nmedian beat, QRS at {before:g} s")
     elif explainer.kind == "spectrogram":
         overlay.plot_spectrogram(shown, x[0], heat, explainer.sampling_rate, out_png, lead_names=lead_names,
                                  max_freq_hz=top_frequency_hz(explainer.sampling_rate, explainer.input_options),
