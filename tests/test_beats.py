@@ -104,3 +104,24 @@ def test_beat_cnn_learns_a_q_wave():
     assert model.evaluate(x, y, verbose=0)[1] > 0.9
     with pytest.raises(ValueError, match="fixed"):
         get_model("beat_cnn", (None, 12), 1)
+
+
+def test_train_and_evaluate_a_beat_run_end_to_end(tmp_path):
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
+    import evaluate as evaluate_script
+    import train as train_script
+    from data_builders import write_ptbxl
+
+    codes = ({"NORM": 100.0}, {"IMI": 100.0}, {"LVH": 100.0}, {"CLBBB": 100.0}, {"NDT": 100.0})
+    root = write_ptbxl(tmp_path / "ptbxl", [{"scp_codes": codes[i % 5], "fold": 1 + i % 3} for i in range(30)],
+                       seconds=5.0)
+    run = tmp_path / "run"
+    result = train_script.main(["--model", "beat_cnn", "--dataset", "ptbxl", "--data-dir", root, "--task",
+                                "superdiagnostic", "--sampling-rate", "100", "--train-folds", "1", "--val-folds",
+                                "2", "--test-folds", "3", "--epochs", "2", "--cache-dir", str(tmp_path / "cache"),
+                                "--out", str(run), "--verbose", "0"])
+    model = keras.models.load_model(run / "model.keras", compile=False)
+    assert tuple(model.inputs[0].shape[1:]) == (80, 12)
+    assert os.path.isfile(run / "test_metrics.json")
+    again = evaluate_script.main(["--run", result.run_dir, "--split", "val", "--out", str(tmp_path / "ev.json")])
+    assert again["macro_auc"] == pytest.approx(result.metrics["macro_auc"], abs=1e-6)
