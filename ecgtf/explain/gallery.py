@@ -26,7 +26,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ecgtf import config as cfglib
 from ecgtf.config import TrainConfig
 from ecgtf.data import spectrogram as speclib
 from ecgtf.data.beats import DEFAULT_BEFORE_S
@@ -98,11 +97,9 @@ def load_explainer(run_dir: str) -> Explainer:
     A model name missing from the registry is taken as an image model when its input is
     4-D and as a raw model when it is 3-D.
     """
-    for name in ("config.yaml", "model.keras"):
-        if not os.path.isfile(os.path.join(run_dir, name)):
-            raise FileNotFoundError(f"{run_dir!r} is not a run folder: {name} is missing")
-    cfg = cfglib.load(os.path.join(run_dir, "config.yaml"))
-    model = keras.models.load_model(os.path.join(run_dir, "model.keras"), compile=False)
+    from ecgtf.training.saved import load_run
+
+    cfg, model, _ = load_run(run_dir)
     rate = cfg.sampling_rate
     if not rate:
         raise ValueError(f"{run_dir}: config.yaml has no sampling_rate (runs from train.py always save it)")

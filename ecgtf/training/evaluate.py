@@ -5,27 +5,15 @@ from __future__ import annotations
 import dataclasses
 import os
 
-import keras
 import numpy as np
 
-from ecgtf import config as cfglib
 from ecgtf.training.predict import predict_records
 from ecgtf.training.report import summary_lines, write_report
-from ecgtf.training.saved import read_thresholds
+from ecgtf.training.saved import load_run  # noqa: F401  (re-exported: evaluate.load_run)
 from ecgtf.training.splits import split
 from ecgtf.training.trainer import prepare_run, window_length
 
 SPLITS = ("train", "val", "test", "all")
-
-
-def load_run(run_dir: str):
-    """``(config, model, thresholds)`` of a run folder written by ``train``."""
-    for name in ("config.yaml", "model.keras"):
-        if not os.path.isfile(os.path.join(run_dir, name)):
-            raise FileNotFoundError(f"{run_dir!r} is not a finished run folder: {name} is missing")
-    cfg = cfglib.load(os.path.join(run_dir, "config.yaml"))
-    model = keras.models.load_model(os.path.join(run_dir, "model.keras"), compile=False)
-    return cfg, model, read_thresholds(run_dir).get("thresholds")
 
 
 def evaluate_run(run_dir: str, *, dataset: str | None = None, data_dir: str | None = None,

@@ -1,4 +1,4 @@
-"""Reading what a finished run folder saved: thresholds and per-record predictions."""
+"""Reading what a finished run folder saved: config and model, thresholds, per-record predictions."""
 
 from __future__ import annotations
 
@@ -8,6 +8,24 @@ import os
 #: Per-record predictions a run writes, by split: validation during training, test when
 #: the run had test folds.
 PREDICTION_FILES = {"val": "predictions.csv", "test": "test_predictions.csv"}
+
+
+def load_run(run_dir: str):
+    """``(config, model, thresholds)`` of a run folder written by ``train`` (model uncompiled).
+
+    Raises:
+        FileNotFoundError: ``config.yaml`` or ``model.keras`` is missing.
+    """
+    import keras
+
+    from ecgtf import config as cfglib
+
+    for name in ("config.yaml", "model.keras"):
+        if not os.path.isfile(os.path.join(run_dir, name)):
+            raise FileNotFoundError(f"{run_dir!r} is not a finished run folder: {name} is missing")
+    cfg = cfglib.load(os.path.join(run_dir, "config.yaml"))
+    model = keras.models.load_model(os.path.join(run_dir, "model.keras"), compile=False)
+    return cfg, model, read_thresholds(run_dir).get("thresholds")
 
 
 def read_thresholds(run_dir: str) -> dict:
