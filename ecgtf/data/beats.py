@@ -9,10 +9,10 @@ beat generalises better than one on 10 s of raw signal (see the README's benchma
 
 QRS detector: band-pass 5-20 Hz (QRS energy), square and sum over leads, smooth over
 80 ms, then local maxima at least ``min_rr_s`` apart and above ``rel_height`` times a reference
-height (the median of the tallest maxima, one per 2 s, so a few artefacts do not set it). The smoothed envelope is flat-topped over a QRS, so each
-detection is moved to the peak of the unsmoothed energy within 50 ms: that fiducial point
-(the steepest part of the QRS, not the R apex) is the same for every beat of one
-morphology, which is all alignment needs.
+height (the median of the tallest maxima, one per 2 s, so a few artefacts do not set it). The
+smoothed envelope is flat-topped over a QRS, so each detection is moved to the peak of the
+unsmoothed energy within 50 ms: that fiducial point (the steepest part of the QRS, not the R
+apex) is the same for every beat of one morphology, which is all alignment needs.
 """
 
 from __future__ import annotations
