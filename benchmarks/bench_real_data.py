@@ -50,7 +50,8 @@ EXPERIMENTS = {
     "ptbxl_superdiagnostic": ("ptbxl", ["--dataset", "ptbxl", "--task", "superdiagnostic", *PTBXL_RESNET,
                                         *PTBXL_FOLDS],
                               "test_metrics.json", ["macro_auc"]),
-    # The median beat (ecgtf/data/beats.py) instead of 10 s of signal: ~1 min per run.
+    # The median beat (ecgtf/data/beats.py) instead of 10 s of signal: 3-4 min per mi_vs_norm run, ~6 min
+    # per superdiagnostic run (60 epochs on 2 cores).
     "ptbxl_mi_vs_norm_beat": ("ptbxl", ["--dataset", "ptbxl", "--task", "mi_vs_norm", *PTBXL_BEAT, *PTBXL_FOLDS],
                               "test_metrics.json", ["auc", "f1", "sensitivity", "specificity"]),
     "ptbxl_superdiagnostic_beat": ("ptbxl", ["--dataset", "ptbxl", "--task", "superdiagnostic", *PTBXL_BEAT,
