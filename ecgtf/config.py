@@ -43,6 +43,7 @@ class TrainConfig:
     val_folds: list[int] | None = None
     test_folds: list[int] | None = None
     val_fraction: float = 0.2               # stratified split for the other datasets
+    test_fraction: float = 0.0              # stratified held-out test share for the other datasets
     max_train_records: int | None = None    # keep only this many training records (small-data runs)
     eval_hop_s: float | None = None         # evaluation window hop for crop averaging; no averaging when None
     weights: str | None = None              # imagenet | none | PATH (image backbones)

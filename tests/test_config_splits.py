@@ -71,6 +71,24 @@ def test_stratified_split_is_seeded_and_stratified():
     assert not np.array_equal(split(data, seed=2)["val"], a["val"])
 
 
+def test_stratified_test_share_is_held_out_first():
+    y = np.eye(4, dtype=np.int8)[np.r_[np.zeros(60, int), np.ones(20, int), np.full(15, 2), np.full(5, 3)]]
+    data = Fake(y, pd.DataFrame({"record_id": range(100)}), Task("af4", tuple("NAO~"), "multiclass", "cinc2017_f1"))
+    no_test = split(data, seed=1)
+    parts = split(data, seed=1, val_fraction=0.2, test_fraction=0.2)
+    assert len(parts["test"]) == 20 and len(parts["val"]) == 20 and len(parts["train"]) == 60
+    assert len(np.unique(np.concatenate(list(parts.values())))) == 100  # disjoint and complete
+    np.testing.assert_array_equal(y[parts["test"]].sum(0), [12, 4, 3, 1])
+    np.testing.assert_array_equal(y[parts["val"]].sum(0), [12, 4, 3, 1])
+    # Without a test share the validation split is the one earlier runs used.
+    assert len(no_test["test"]) == 0
+    np.testing.assert_array_equal(no_test["val"], split(data, seed=1, test_fraction=0.0)["val"])
+    with pytest.raises(ValueError, match="val_fraction"):
+        split(data, val_fraction=0.5, test_fraction=0.5)
+    with pytest.raises(ValueError, match="test folds"):
+        split(fake_ptbxl(np.repeat(np.arange(1, 9), 3)), test_fraction=0.2)
+
+
 def test_learning_rate_schedules():
     from ecgtf.training.trainer import learning_rate
 

@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--val-folds", nargs="+", help="PTB-XL folds, e.g. 8")
     p.add_argument("--test-folds", nargs="+", help="PTB-XL folds, e.g. 9 10")
     p.add_argument("--val-fraction", type=float, help="stratified validation share (non-PTB-XL)")
+    p.add_argument("--test-fraction", type=float, help="stratified held-out test share (non-PTB-XL; default 0)")
     p.add_argument("--max-train-records", type=int, help="keep only this many training records")
     p.add_argument("--eval-hop-s", type=float, help="average predictions over windows this far apart")
     p.add_argument("--weights", help="backbone weights: imagenet | none | PATH")

@@ -10,7 +10,7 @@ import numpy as np
 from ecgtf.training.predict import predict_records
 from ecgtf.training.report import summary_lines, write_report
 from ecgtf.training.saved import load_run  # noqa: F401  (re-exported: evaluate.load_run)
-from ecgtf.training.splits import split
+from ecgtf.training.splits import split_run
 from ecgtf.training.trainer import prepare_run, window_length
 
 SPLITS = ("train", "val", "test", "all")
@@ -41,8 +41,7 @@ def evaluate_run(run_dir: str, *, dataset: str | None = None, data_dir: str | No
     elif split_name == "all":
         idx, label = np.arange(len(data)), "all records"
     else:
-        parts = split(data, train_folds=cfg.train_folds, val_folds=cfg.val_folds, test_folds=cfg.test_folds,
-                      val_fraction=cfg.val_fraction, seed=cfg.seed)
+        parts = split_run(data, cfg)
         idx, label = parts[split_name], f"the {split_name} split"
     if len(idx) == 0:
         raise ValueError(f"no records in {label} of {data.name}")

@@ -1,7 +1,7 @@
 """Train/validation/test splits by each dataset's own rules.
 
 PTB-XL splits by ``strat_fold`` (default: train 1-8, validate 9, test 10); the other
-datasets take a stratified random split under a seed.
+datasets take a stratified random split under a seed (validation, and a test share if asked).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ PTBXL_DEFAULT = {"train": list(range(1, 9)), "val": [9], "test": [10]}
 
 
 def split(data, *, train_folds=None, val_folds=None, test_folds=None, val_fraction: float = 0.2,
-          seed: int = 0, notes: list[str] | None = None) -> dict[str, np.ndarray]:
+          test_fraction: float = 0.0, seed: int = 0, notes: list[str] | None = None) -> dict[str, np.ndarray]:
     """Positions of the train, validation and test records in ``data``.
 
     Args:
@@ -25,8 +25,11 @@ def split(data, *, train_folds=None, val_folds=None, test_folds=None, val_fracti
         train_folds, val_folds, test_folds: PTB-XL fold numbers; defaults 1-8 / 9 / 10.
             A default fold that is absent falls back (validation: the last training
             fold; test: none) and the fallback is said in ``notes``.
-        val_fraction: share of records for validation on the other datasets.
-        seed: seed of the stratified split.
+        val_fraction: share of all records for validation on the other datasets.
+        test_fraction: share of all records held out for testing on the other datasets
+            (0: no test split). The test records are drawn first, so a run with a test
+            split never selects its epoch or thresholds on them.
+        seed: seed of the stratified splits.
         notes: a list that receives one sentence per fallback taken.
 
     Returns:
@@ -34,15 +37,34 @@ def split(data, *, train_folds=None, val_folds=None, test_folds=None, val_fracti
     """
     notes = notes if notes is not None else []
     if "fold" in data.meta.columns:
+        if test_fraction:
+            raise ValueError("PTB-XL splits by its folds: use test folds (--test-folds), not a test fraction")
         return _by_fold(data, train_folds, val_folds, test_folds, notes)
+    if not (0 < val_fraction < 1 and 0 <= test_fraction < 1 and val_fraction + test_fraction < 1):
+        raise ValueError(f"need 0 < val_fraction, 0 <= test_fraction and val_fraction + test_fraction < 1, "
+                         f"got {val_fraction} and {test_fraction}")
     strat = _strata(data.labels, data.task.kind)
-    idx = np.arange(len(data))
+    rest, test = np.arange(len(data)), np.array([], dtype=np.int64)
+    if test_fraction:
+        rest, test = _stratified(rest, test_fraction, strat, seed, "test", notes)
+    # val_fraction is a share of all records, so of the rest it is val / (1 - test).
+    train, val = _stratified(rest, val_fraction / (1 - test_fraction), strat, seed, "validation", notes)
+    return {"train": np.sort(train), "val": np.sort(val), "test": np.sort(test)}
+
+
+def split_run(data, cfg, notes: list[str] | None = None) -> dict[str, np.ndarray]:
+    """:func:`split` with a run's :class:`~ecgtf.config.TrainConfig` (training and evaluation)."""
+    return split(data, train_folds=cfg.train_folds, val_folds=cfg.val_folds, test_folds=cfg.test_folds,
+                 val_fraction=cfg.val_fraction, test_fraction=cfg.test_fraction, seed=cfg.seed, notes=notes)
+
+
+def _stratified(idx, share, strat, seed, part, notes):
+    """``(kept, drawn)``: a ``share`` of ``idx`` drawn stratified by ``strat`` when every class allows."""
     try:
-        train, val = train_test_split(idx, test_size=val_fraction, random_state=seed, stratify=strat)
+        return train_test_split(idx, test_size=share, random_state=seed, stratify=strat[idx])
     except ValueError:
-        notes.append("some class has fewer than 2 records: the validation split is not stratified")
-        train, val = train_test_split(idx, test_size=val_fraction, random_state=seed)
-    return {"train": np.sort(train), "val": np.sort(val), "test": np.array([], dtype=np.int64)}
+        notes.append(f"some class has fewer than 2 records: the {part} split is not stratified")
+        return train_test_split(idx, test_size=share, random_state=seed)
 
 
 def _by_fold(data, train_folds, val_folds, test_folds, notes):

@@ -32,7 +32,7 @@ from ecgtf.training import inputs
 from ecgtf.training.predict import predict_records
 from ecgtf.training.report import summary_lines, write_json, write_report
 from ecgtf.training.resolve import default_run_dir
-from ecgtf.training.splits import split
+from ecgtf.training.splits import split_run
 
 # ``weight_decay`` is Keras 3's decoupled decay (Adam with it is AdamW); None disables it.
 OPTIMIZERS = {
@@ -198,8 +198,7 @@ def train(cfg: TrainConfig) -> RunResult:
              f"{data.warnings.iloc[0]['record_id']}: {data.warnings.iloc[0]['reason']}")
 
     notes: list[str] = []
-    parts = split(data, train_folds=cfg.train_folds, val_folds=cfg.val_folds, test_folds=cfg.test_folds,
-                  val_fraction=cfg.val_fraction, seed=cfg.seed, notes=notes)
+    parts = split_run(data, cfg, notes=notes)
     for note in notes:
         _say(f"note: {note}")
     parts["train"] = _subsample(parts["train"], data.labels, cfg.max_train_records, cfg.seed)
