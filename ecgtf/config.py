@@ -35,6 +35,7 @@ class TrainConfig:
     optimizer: str = "adam"                 # adam | sgd | rmsprop
     weight_decay: float | None = None       # decoupled weight decay (adam + this = AdamW); None: none
     class_weight: str = "auto"              # auto | none
+    decision_prior: str = "data"            # data | balanced: undo the class weights in the saved softmax model or not
     seed: int = 0
     out: str | None = None
     resume: bool = False

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 
 from ecgtf.evaluation.scores import compute_metrics
+from ecgtf.training.priors import shift_probabilities
 
 
 def _is_scalar(value) -> bool:
@@ -29,6 +30,9 @@ class ValidationScores(keras.callbacks.Callback):
             batches, or a tuple of arrays ``(x, y)``; read in full every time.
         thresholds: decision thresholds passed to ``compute_metrics`` (binary and
             multilabel); None means 0.5.
+        prior_shift: logit shift that the finished model will have folded into its output
+            layer (:mod:`ecgtf.training.priors`); the epoch is scored with it applied, so
+            the checkpoint is chosen by the decisions the saved model will make.
         every: score every ``every`` epochs (and always on the first); other epochs
             write no ``val_<key>``.
         verbose: 1 prints one line with the main scores; 0 is silent.
@@ -41,7 +45,8 @@ class ValidationScores(keras.callbacks.Callback):
         last_epoch: the 0-based epoch they belong to.
     """
 
-    def __init__(self, task, val_data, thresholds=None, every: int = 1, verbose: int = 1, batch_size: int = 64):
+    def __init__(self, task, val_data, thresholds=None, every: int = 1, verbose: int = 1, batch_size: int = 64,
+                 prior_shift=None):
         super().__init__()
         if every < 1:
             raise ValueError(f"every must be >= 1, got {every}")
@@ -51,6 +56,7 @@ class ValidationScores(keras.callbacks.Callback):
         self.every = every
         self.verbose = verbose
         self.batch_size = batch_size
+        self.prior_shift = prior_shift
         self.last_metrics: dict | None = None
         self.last_y_true: np.ndarray | None = None
         self.last_y_prob: np.ndarray | None = None
@@ -84,6 +90,7 @@ class ValidationScores(keras.callbacks.Callback):
         if epoch % self.every and epoch != 0:
             return
         y_true, y_prob = self.predict()
+        y_prob = shift_probabilities(y_prob, self.prior_shift)
         metrics = compute_metrics(self.task, y_true, y_prob, thresholds=self.thresholds)
         self.last_metrics, self.last_y_true, self.last_y_prob, self.last_epoch = metrics, y_true, y_prob, epoch
         for key, value in metrics.items():

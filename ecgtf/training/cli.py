@@ -41,7 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--optimizer", choices=["adam", "sgd", "rmsprop"])
     p.add_argument("--weight-decay", type=float,
                    help="decoupled weight decay, e.g. 0.01 (with adam this is AdamW); default none")
-    p.add_argument("--class-weight", choices=["auto", "none"])
+    p.add_argument("--class-weight", choices=["auto", "none"], help="auto: balance the classes in the loss")
+    p.add_argument("--decision-prior", choices=["data", "balanced"],
+                   help="single-label tasks trained with class weights: data (default) shifts the saved "
+                        "model's output so its probabilities follow the training class frequencies; "
+                        "balanced keeps the class-weighted probabilities")
     p.add_argument("--seed", type=int)
     p.add_argument("--out", help="run folder (default runs/<model>-<dataset>-<task>-<time>)")
     p.add_argument("--config", help="YAML file of config keys (flags override it)")

@@ -30,6 +30,7 @@ from ecgtf.data.pipeline import make_raw_dataset
 from ecgtf.models.registry import get_entry
 from ecgtf.training import inputs
 from ecgtf.training.predict import predict_records
+from ecgtf.training.priors import balanced_weights, fold_into_head, prior_shift, record_weights
 from ecgtf.training.report import summary_lines, write_json, write_report
 from ecgtf.training.resolve import default_run_dir
 from ecgtf.training.splits import split_run
@@ -62,19 +63,12 @@ def window_length(cfg: TrainConfig, data) -> int:
 
 
 def class_weights(task, labels: np.ndarray, mode: str) -> np.ndarray | None:
-    """Per-record weights balancing the classes (``auto``), or None.
+    """Per-record weights balancing the classes of ``labels`` (``auto``), or None.
 
     Binary and multi-class tasks get ``n / (classes * count)`` per class; multi-label
-    tasks are left unweighted (their classes overlap).
+    tasks are left unweighted (their classes overlap). See :mod:`ecgtf.training.priors`.
     """
-    if mode not in ("auto", "none"):
-        raise ValueError(f"--class-weight must be auto or none, got {mode!r}")
-    if mode == "none" or task.kind == "multilabel":
-        return None
-    cls = labels[:, 0].astype(int) if task.kind == "binary" else labels.argmax(1)
-    counts = np.bincount(cls, minlength=max(2, task.num_outputs)).astype(np.float64)
-    per_class = len(cls) / (np.count_nonzero(counts) * np.maximum(counts, 1))
-    return per_class[cls].astype(np.float32)
+    return record_weights(task, labels, balanced_weights(task, labels, mode))
 
 
 def learning_rate(cfg: TrainConfig, lr: float, steps_per_epoch: int, epochs: int):
@@ -214,7 +208,9 @@ def train(cfg: TrainConfig) -> RunResult:
     _say(f"model {cfg.model}: input {input_shape} from {length}-sample windows, "
          f"{model.count_params():,} parameters")
 
-    weights = class_weights(task, data.labels, cfg.class_weight)
+    per_class = balanced_weights(task, data.labels[parts["train"]], cfg.class_weight)
+    weights = record_weights(task, data.labels, per_class)
+    shift = prior_shift(task, per_class, cfg.decision_prior)
     train_ds = make_raw_dataset(data, parts["train"], length=length, batch_size=cfg.batch_size, training=True,
                                 seed=cfg.seed, augment_config=AugmentConfig() if cfg.augment else None,
                                 sample_weights=weights)
@@ -224,12 +220,17 @@ def train(cfg: TrainConfig) -> RunResult:
     val_ds = val_ds.map(lambda x, y: (prepare(x), y), num_parallel_calls=tf.data.AUTOTUNE).cache()
 
     steps = math.ceil(len(parts["train"]) / cfg.batch_size)
-    epochs_run = _fit_phases(model, entry, task, cfg, run_dir, train_ds, val_ds, steps)
+    epochs_run = _fit_phases(model, entry, task, cfg, run_dir, train_ds, val_ds, steps, shift)
 
     best_path = os.path.join(run_dir, "model.keras")
-    if os.path.isfile(best_path):
+    checkpointed = os.path.isfile(best_path)
+    if checkpointed:
         model = keras.models.load_model(best_path, compile=False)
-    else:  # no epoch improved a finite score: keep the last one
+    if shift is not None:  # the checkpoint holds the class-weighted head; the saved model decides at data priors
+        fold_into_head(model, shift)
+        _say("output bias shifted by -log(class weight), so the probabilities follow the training "
+             "class frequencies (--decision-prior data)")
+    if shift is not None or not checkpointed:  # without a checkpoint (no finite score) keep the last epoch
         model.save(best_path)
     hop = int(round(cfg.eval_hop_s * data.sampling_rate)) if cfg.eval_hop_s else None
     y_prob = predict_records(model, data, parts["val"], length=length, prepare=prepare, hop=hop)
@@ -237,7 +238,9 @@ def train(cfg: TrainConfig) -> RunResult:
     from ecgtf.evaluation.thresholds import tune_thresholds
 
     thresholds = tune_thresholds(task, y_true, y_prob)
-    write_json({"classes": list(task.output_names), "thresholds": thresholds}, os.path.join(run_dir, "thresholds.json"))
+    write_json({"classes": list(task.output_names), "thresholds": thresholds,
+                "prior_shift": None if shift is None else [float(v) for v in shift]},
+               os.path.join(run_dir, "thresholds.json"))
     ids = data.meta["record_id"].to_numpy()
     metrics = write_report(task, y_true, y_prob, run_dir, thresholds=thresholds,
                            history_csv=os.path.join(run_dir, "history.csv"), record_ids=ids[parts["val"]])
@@ -253,7 +256,7 @@ def train(cfg: TrainConfig) -> RunResult:
     return RunResult(run_dir, metrics, thresholds, epochs_run, seconds)
 
 
-def _fit_phases(model, entry, task, cfg, run_dir, train_ds, val_ds, steps_per_epoch: int) -> int:
+def _fit_phases(model, entry, task, cfg, run_dir, train_ds, val_ds, steps_per_epoch: int, shift=None) -> int:
     """Fits phase 1 (and phase 2 from ``unfreeze_after`` when the model supports it)."""
     two_phase = cfg.unfreeze_after is not None and 0 < cfg.unfreeze_after < cfg.epochs
     if cfg.unfreeze_after is not None and entry.unfreeze is None:
@@ -270,6 +273,8 @@ def _fit_phases(model, entry, task, cfg, run_dir, train_ds, val_ds, steps_per_ep
             if os.path.exists(stale):
                 os.remove(stale)
         shutil.rmtree(os.path.join(run_dir, "backup"), ignore_errors=True)
+    else:
+        _unshift_finished_model(run_dir)
     phases = [(0, cfg.unfreeze_after, cfg.lr), (cfg.unfreeze_after, cfg.epochs, cfg.fine_tune_lr or cfg.lr / 10)] \
         if two_phase else [(0, cfg.epochs, cfg.lr)]
     for number, (first, last, lr) in enumerate(phases, start=1):
@@ -281,7 +286,7 @@ def _fit_phases(model, entry, task, cfg, run_dir, train_ds, val_ds, steps_per_ep
             model = entry.unfreeze(model)
             _say(f"phase 2 from epoch {first + 1}: {_trainable(model):,} trainable parameters, lr {lr:g}")
         compile_model(model, task, cfg, learning_rate(cfg, lr, steps_per_epoch, last - first))
-        callbacks = _callbacks(task, cfg, run_dir, val_ds, phase=number)
+        callbacks = _callbacks(task, cfg, run_dir, val_ds, phase=number, shift=shift)
         model.fit(train_ds, epochs=last, shuffle=False, initial_epoch=first, callbacks=callbacks,
                   verbose=cfg.verbose if cfg.verbose is not None else (1 if sys.stdout.isatty() else 2))
         if number == 1 and two_phase:
@@ -289,17 +294,36 @@ def _fit_phases(model, entry, task, cfg, run_dir, train_ds, val_ds, steps_per_ep
     return _epochs_logged(history_csv)
 
 
+def _unshift_finished_model(run_dir: str) -> None:
+    """Returns a finished run's ``model.keras`` to the class-weighted checkpoint it was made from.
+
+    A run folds its prior shift into ``model.keras`` when it ends and records it in
+    ``thresholds.json``; a later ``--resume`` keeps checkpointing against that file, so it
+    must hold the unshifted model again (the shift is folded in anew at the end).
+    """
+    from ecgtf.training.saved import read_thresholds
+
+    saved = read_thresholds(run_dir)
+    path = os.path.join(run_dir, "model.keras")
+    if saved.get("prior_shift") is None or not os.path.isfile(path):
+        return
+    model = keras.models.load_model(path, compile=False)
+    fold_into_head(model, -np.asarray(saved["prior_shift"], dtype=np.float64))
+    model.save(path)
+    os.remove(os.path.join(run_dir, "thresholds.json"))
+
+
 def frozen_layers(model) -> list[str]:
     """Names of the layers with weights that are frozen (``trainable=False``)."""
     return [layer.name for layer in model.layers if layer.weights and not layer.trainable]
 
 
-def _callbacks(task, cfg, run_dir, val_ds, phase: int) -> list:
+def _callbacks(task, cfg, run_dir, val_ds, phase: int, shift=None) -> list:
     from ecgtf.callbacks import ConfusionMatrixImage, ValidationScores, WandbLogger
 
     monitor = f"val_{task.main_score}"
     best = _best_so_far(os.path.join(run_dir, "history.csv"), monitor)
-    scores = ValidationScores(task, val_ds)
+    scores = ValidationScores(task, val_ds, prior_shift=shift)
     callbacks = [
         scores,
         keras.callbacks.ModelCheckpoint(os.path.join(run_dir, "model.keras"), monitor=monitor, mode="max",
