@@ -53,6 +53,22 @@ def test_validation_scores_writes_keys_equal_to_compute_metrics(capsys):
     assert "cinc2017_f1" in capsys.readouterr().out
 
 
+def test_validation_scores_score_the_prior_shifted_probabilities():
+    from ecgtf.training.priors import shift_probabilities
+
+    x, y = _data()
+    xv, yv = _data(seed=1)
+    model = _model()
+    shift = np.array([2.0, -1.0, 0.5, -1.5])
+    scores = ValidationScores(AF4, (xv, yv), verbose=0, prior_shift=shift)
+    history = model.fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=[scores])
+    shifted = shift_probabilities(model.predict(xv, verbose=0), shift)
+    np.testing.assert_allclose(scores.last_y_prob, shifted, atol=1e-5)
+    expected = compute_metrics(AF4, yv, shifted)
+    assert history.history["val_cinc2017_f1"][-1] == pytest.approx(expected["cinc2017_f1"], abs=1e-6)
+    assert scores.last_metrics["confusion_matrix"] == expected["confusion_matrix"]
+
+
 def test_validation_scores_array_tuple_binary_and_every():
     task = Task("mi", ("other", "MI"), "binary", "auc")
     x, y4 = _data()
