@@ -105,6 +105,11 @@ def test_run_saves_the_shifted_model_and_resume_starts_from_the_unshifted_one(sk
     # training classes N 16, A 3, O 6, ~ 3 (80 % of 20/4/8/4): the rare ones are pushed down
     assert shift[0] > shift[2] > max(shift[1], shift[3])
     written = pd.read_csv(run / "predictions.csv", dtype={"record_id": str}).filter(like="prob_").to_numpy()
+    # Resuming the finished run trains nothing more and does not shift the model twice.
+    result = train_script.main(["--resume", "--out", str(run), "--verbose", "0"])
+    assert result.epochs_run == 2 and len(pd.read_csv(run / "history.csv")) == 2
+    again = pd.read_csv(run / "predictions.csv", dtype={"record_id": str}).filter(like="prob_").to_numpy()
+    np.testing.assert_allclose(again, written, atol=1e-5)
     # What --resume does first: the checkpoint as trained, with the class-weighted head.
     _unshift_finished_model(str(run))
     assert not (run / "thresholds.json").exists()

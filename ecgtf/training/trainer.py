@@ -275,6 +275,10 @@ def _fit_phases(model, entry, task, cfg, run_dir, train_ds, val_ds, steps_per_ep
         shutil.rmtree(os.path.join(run_dir, "backup"), ignore_errors=True)
     else:
         _unshift_finished_model(run_dir)
+        done = _epochs_logged(history_csv)
+        if done >= cfg.epochs:  # Keras drops its backup when a fit ends: do not start the epochs again
+            _say(f"resume: all {cfg.epochs} epochs ran earlier; reporting the best checkpoint again")
+            return done
     phases = [(0, cfg.unfreeze_after, cfg.lr), (cfg.unfreeze_after, cfg.epochs, cfg.fine_tune_lr or cfg.lr / 10)] \
         if two_phase else [(0, cfg.epochs, cfg.lr)]
     for number, (first, last, lr) in enumerate(phases, start=1):
