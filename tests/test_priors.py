@@ -11,7 +11,7 @@ import pytest
 
 from data_builders import write_cinc2017
 from ecgtf.data.tasks import Task
-from ecgtf.training.priors import (balanced_weights, fold_into_head, prior_shift, record_weights,
+from ecgtf.training.priors import (balanced_weights, can_fold, fold_into_head, prior_shift, record_weights,
                                    shift_probabilities)
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
@@ -75,6 +75,7 @@ def test_folding_into_the_head_equals_shifting_the_probabilities():
 def test_folding_needs_a_softmax_dense_head():
     inputs = keras.Input((5,))
     sigmoid = keras.Model(inputs, keras.layers.Dense(4, activation="sigmoid")(inputs))
+    assert not can_fold(sigmoid) and can_fold(_softmax_model())
     with pytest.raises(ValueError, match="softmax"):
         fold_into_head(sigmoid, np.zeros(4))
     with pytest.raises(ValueError, match="4 outputs"):

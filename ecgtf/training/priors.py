@@ -80,6 +80,22 @@ def shift_probabilities(y_prob: np.ndarray, shift: np.ndarray | None) -> np.ndar
     return (scaled / scaled.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
+def _softmax_head(model):
+    """The model's output layer when it is a biased Dense layer with a softmax, else None."""
+    import keras
+
+    head = model.layers[-1]
+    activation = getattr(getattr(head, "activation", None), "__name__", "")
+    if isinstance(head, keras.layers.Dense) and head.use_bias and activation == "softmax":
+        return head
+    return None
+
+
+def can_fold(model) -> bool:
+    """Whether :func:`fold_into_head` can shift this model's output."""
+    return _softmax_head(model) is not None
+
+
 def fold_into_head(model, shift: np.ndarray) -> None:
     """Adds ``shift`` to the bias of the model's softmax output layer, in place.
 
@@ -87,13 +103,10 @@ def fold_into_head(model, shift: np.ndarray) -> None:
         ValueError: the last layer is not a biased Dense layer with a softmax activation,
             or has a different number of outputs.
     """
-    import keras
-
-    head = model.layers[-1]
-    activation = getattr(getattr(head, "activation", None), "__name__", "")
-    if not isinstance(head, keras.layers.Dense) or not head.use_bias or activation != "softmax":
-        raise ValueError(f"cannot fold a prior shift into {head.name!r}: the last layer must be a Dense "
-                         "layer with a bias and a softmax activation")
+    head = _softmax_head(model)
+    if head is None:
+        raise ValueError(f"cannot fold a prior shift into {model.layers[-1].name!r}: the last layer must be "
+                         "a Dense layer with a bias and a softmax activation")
     kernel, bias = head.get_weights()
     if bias.shape != np.shape(shift):
         raise ValueError(f"prior shift has {np.size(shift)} values for {bias.shape[0]} outputs")

@@ -30,7 +30,7 @@ from ecgtf.data.pipeline import make_raw_dataset
 from ecgtf.models.registry import get_entry
 from ecgtf.training import inputs
 from ecgtf.training.predict import predict_records
-from ecgtf.training.priors import balanced_weights, fold_into_head, prior_shift, record_weights
+from ecgtf.training.priors import balanced_weights, can_fold, fold_into_head, prior_shift, record_weights
 from ecgtf.training.report import summary_lines, write_json, write_report
 from ecgtf.training.resolve import default_run_dir
 from ecgtf.training.splits import split_run
@@ -211,6 +211,10 @@ def train(cfg: TrainConfig) -> RunResult:
     per_class = balanced_weights(task, data.labels[parts["train"]], cfg.class_weight)
     weights = record_weights(task, data.labels, per_class)
     shift = prior_shift(task, per_class, cfg.decision_prior)
+    if shift is not None and not can_fold(model):
+        _say(f"note: the output of {cfg.model} is not a softmax Dense layer, so its class-weighted "
+             "probabilities are kept (as with --decision-prior balanced)")
+        shift = None
     train_ds = make_raw_dataset(data, parts["train"], length=length, batch_size=cfg.batch_size, training=True,
                                 seed=cfg.seed, augment_config=AugmentConfig() if cfg.augment else None,
                                 sample_weights=weights)
