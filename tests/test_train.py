@@ -55,7 +55,7 @@ def test_train_writes_run_folder_and_evaluate_reproduces(tiny_af, tmp_path, caps
     again_rows = pd.read_csv(tmp_path / "ev_predictions.csv", dtype={"record_id": str})
     assert list(saved.columns) == ["record_id", *[f"true_{c}" for c in "NAO~"], *[f"prob_{c}" for c in "NAO~"]]
     assert len(saved) == metrics["n_records"] and saved["record_id"].is_unique
-    np.testing.assert_allclose(saved[[f"prob_{c}" for c in "NAO~"]].sum(1), 1.0, atol=1e-4)
+    np.testing.assert_allclose(saved[[f"prob_{c}" for c in "NAO~"]].sum(axis=1), 1.0, atol=1e-4)
     np.testing.assert_allclose(again_rows.filter(like="prob_").to_numpy(), saved.filter(like="prob_").to_numpy(),
                                atol=1e-5)
 
