@@ -106,18 +106,6 @@ def test_config_file_and_flags_precedence(tmp_path):
         resolve_config({}, str(tmp_path / "bad.yaml"))
 
 
-def test_class_weights_balance_classes():
-    from ecgtf.data.tasks import Task
-    from ecgtf.training.trainer import class_weights
-
-    task = Task("af4", tuple("NAO~"), "multiclass", "cinc2017_f1")
-    y = np.eye(4, dtype=np.int8)[[0] * 6 + [1] * 2 + [2] * 3 + [3]]
-    w = class_weights(task, y, "auto")
-    totals = [w[y[:, c] == 1].sum() for c in range(4)]
-    np.testing.assert_allclose(totals, totals[0])
-    assert class_weights(task, y, "none") is None
-
-
 def test_weight_decay_reaches_the_optimizer():
     from ecgtf.config import TrainConfig
     from ecgtf.data.datasets import task_for

@@ -62,15 +62,6 @@ def window_length(cfg: TrainConfig, data) -> int:
     return int(data.lengths.max())
 
 
-def class_weights(task, labels: np.ndarray, mode: str) -> np.ndarray | None:
-    """Per-record weights balancing the classes of ``labels`` (``auto``), or None.
-
-    Binary and multi-class tasks get ``n / (classes * count)`` per class; multi-label
-    tasks are left unweighted (their classes overlap). See :mod:`ecgtf.training.priors`.
-    """
-    return record_weights(task, labels, balanced_weights(task, labels, mode))
-
-
 def learning_rate(cfg: TrainConfig, lr: float, steps_per_epoch: int, epochs: int):
     """The phase's learning rate: ``lr``, or a cosine decay to 0 with a 1-epoch linear warm-up.
 
