@@ -3,7 +3,7 @@
 Balanced class weights ``n / (classes * n_k)`` make the loss count every class as if it
 were equally frequent. A softmax trained with them estimates the class probabilities
 under that balanced prior, so each class's probability is inflated by its weight: rare
-classes are over-predicted (on CinC 2017, ``~`` got 130 of 1,365 test decisions for 45
+classes are over-predicted (on CinC 2017, ``~`` got 119 of 1,365 test decisions for 45
 true noisy records). Dividing the probabilities by the weights and renormalising gives
 the probabilities at the training data's own class frequencies. Since
 ``softmax(z + c) = softmax(z) * exp(c) / sum(...)``, that is a constant shift
