@@ -10,6 +10,7 @@ import yaml
 from ecgtf import config as cfglib
 from ecgtf.config import TrainConfig, parse_folds
 from ecgtf.data.datasets import DATASETS
+from ecgtf.training.priors import CLASS_WEIGHTS, DECISION_PRIORS
 
 
 def _option(text: str) -> tuple[str, object]:
@@ -41,8 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--optimizer", choices=["adam", "sgd", "rmsprop"])
     p.add_argument("--weight-decay", type=float,
                    help="decoupled weight decay, e.g. 0.01 (with adam this is AdamW); default none")
-    p.add_argument("--class-weight", choices=["auto", "none"], help="auto: balance the classes in the loss")
-    p.add_argument("--decision-prior", choices=["data", "balanced"],
+    p.add_argument("--class-weight", choices=CLASS_WEIGHTS, help="auto: balance the classes in the loss")
+    p.add_argument("--decision-prior", choices=DECISION_PRIORS,
                    help="single-label tasks trained with class weights: data (default) shifts the saved "
                         "model's output so its probabilities follow the training class frequencies; "
                         "balanced keeps the class-weighted probabilities")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+CLASS_WEIGHTS = ("auto", "none")
 DECISION_PRIORS = ("data", "balanced")
 
 
@@ -37,7 +38,7 @@ def balanced_weights(task, train_labels: np.ndarray, mode: str) -> np.ndarray | 
         One weight per class (``max(2, outputs)`` of them), or None for ``none`` and for
         multi-label tasks (their classes overlap).
     """
-    if mode not in ("auto", "none"):
+    if mode not in CLASS_WEIGHTS:
         raise ValueError(f"--class-weight must be auto or none, got {mode!r}")
     if mode == "none" or task.kind == "multilabel":
         return None
