@@ -7,8 +7,10 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from wfdb.processing import compare_annotations
 
 from ecgtf.data import beats
+from ecgtf.data.synthetic import LEADS_12, synthesize_ecg
 from ecgtf.models import get_entry, get_model, list_models
 from ecgtf.training import inputs
 
@@ -37,6 +39,43 @@ def test_detects_every_qrs_of_an_irregular_rhythm(fs):
     found = beats.detect_qrs(beat_train(fs, times), fs)
     assert len(found) == len(times)
     assert np.abs(found / fs - times).max() <= 0.02  # within 20 ms
+
+
+# Synthetic rhythms whose every beat the detector must find (see the comments in the test for the exceptions).
+SYNTH_CONDITIONS = (("normal",), ("af",), ("pvc",), ("rbbb",), ("mi_anterior",), ("mi_inferior",),
+                    ("sb", "1davb"), ("st",), ("lvh",), ("lad",), ("sttc",))
+
+
+@pytest.mark.parametrize("fs", [100.0, 360.0, 500.0])
+def test_finds_the_r_peaks_of_synthetic_records(fs):
+    """Scored like MIT-BIH (wfdb's compare_annotations, 150 ms window) against SynthInfo.r_peaks_s.
+
+    12-lead and single-lead records, 11 conditions, 2 seeds, noise 0.05 mV; pooled Se and +P
+    >= 99% (measured: 1194 TP, 0 FP, 2 FN, the misses being wide single-lead PVCs). Excluded
+    from the scoring: the first and last 0.5 s, since SynthInfo leaves out a beat whose onset is
+    before t = 0 even when its R peak is inside. Not in the list: LBBB, whose low notched QRS
+    in lead II gives false detections on the single-lead record (the README's QRS benchmark
+    notes the known misses).
+    """
+    margin, window = int(round(0.5 * fs)), int(round(0.15 * fs))
+    tp = fp = fn = 0
+    offsets_s = []
+    for conditions in SYNTH_CONDITIONS:
+        for leads in (LEADS_12, ("ECG",)):
+            for seed in range(2):
+                x, info = synthesize_ecg(conditions, fs, 20.0, lead_names=leads, rng=seed, noise_mv=0.05,
+                                         return_info=True)
+                ref = np.round(info.r_peaks_s * fs).astype(np.int64)
+                ref = ref[(ref >= margin) & (ref < len(x) - margin)]
+                found = beats.detect_qrs(x, fs)
+                found = found[(found >= margin) & (found < len(x) - margin)]
+                c = compare_annotations(ref, found, window)
+                tp, fp, fn = tp + c.tp, fp + c.fp, fn + c.fn
+                offsets_s.extend((found[c.matched_test_inds] - ref[c.matched_ref_inds]) / fs)
+    assert tp + fn > 1000  # about 1,200 reference beats: one miss in a hundred is visible
+    assert tp / (tp + fn) >= 0.99 and tp / (tp + fp) >= 0.99, (tp, fp, fn)
+    # The fiducial point is the peak of QRS-band energy, not the R apex: close to it, though.
+    assert np.median(np.abs(offsets_s)) <= 0.02 and np.abs(offsets_s).max() <= 0.06
 
 
 def test_median_beat_recovers_the_beat_and_ignores_one_artefact():

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 
 from ecgtf.evaluation.scores import compute_metrics
-from ecgtf.training.priors import shift_probabilities
+from ecgtf.evaluation.thresholds import shift_probabilities
 
 
 def _is_scalar(value) -> bool:

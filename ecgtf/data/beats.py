@@ -79,9 +79,12 @@ def detect_qrs(signal_mv: np.ndarray, sampling_rate: float, *, min_rr_s: float =
         return np.zeros(0, dtype=np.int64)
     peaks = candidates[found["peak_heights"] >= rel_height * np.median(top)]
     reach = int(round(REFINE_S * sampling_rate))
-    refined = [p - reach + int(np.argmax(np.pad(energy, reach, constant_values=-1.0)[p:p + 2 * reach + 1]))
-               for p in peaks]
-    return np.unique(np.asarray(refined, dtype=np.int64))
+    # Pad once (not per peak: that made long records quadratic); window k of the padded
+    # energy spans samples peaks[k] - reach .. peaks[k] + reach of the original.
+    padded = np.pad(energy, reach, constant_values=-1.0)
+    windows = padded[peaks[:, None] + np.arange(2 * reach + 1)[None, :]]
+    refined = peaks - reach + np.argmax(windows, axis=1)
+    return np.unique(refined.astype(np.int64))
 
 
 def beat_length(sampling_rate: float, before_s: float = DEFAULT_BEFORE_S, after_s: float = DEFAULT_AFTER_S) -> int:

@@ -7,7 +7,7 @@ windows that cover each record's valid part. Trailing and leading rows that are
 exactly zero in every lead are treated as padding and ignored, so a record's
 averaged prediction does not depend on how much padding it carries. A record
 shorter than the window gives one window, zero-padded on both sides (centred,
-like :func:`ecgtf.data.pipeline.window`'s default ``pad="center"``).
+like :func:`ecgtf.data.transforms.pad_or_crop`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+
+from ecgtf.data.transforms import pad_or_crop
 
 
 def valid_span(signal: np.ndarray) -> tuple[int, int]:
@@ -30,46 +32,6 @@ def valid_span(signal: np.ndarray) -> tuple[int, int]:
     if nonzero.size == 0:
         return 0, 0
     return int(nonzero[0]), int(nonzero[-1]) + 1
-
-
-def center_crop_or_pad(signal: np.ndarray, length: int) -> np.ndarray:
-    """The centre ``length`` samples, or the whole signal centred in zeros.
-
-    Args:
-        signal: ``(samples, leads)`` in mV.
-        length: window length in samples.
-
-    Returns:
-        ``(length, leads)`` float32.
-    """
-    signal = np.asarray(signal, dtype=np.float32)
-    n = signal.shape[0]
-    if n >= length:
-        start = (n - length) // 2
-        return signal[start:start + length].copy()
-    out = np.zeros((length, signal.shape[1]), dtype=np.float32)
-    offset = (length - n) // 2
-    out[offset:offset + n] = signal
-    return out
-
-
-def random_crop(signal: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
-    """A uniformly random window of ``length`` samples (shorter signals: centred in zeros).
-
-    Args:
-        signal: ``(samples, leads)`` in mV.
-        length: window length in samples.
-        rng: numpy random generator.
-
-    Returns:
-        ``(length, leads)`` float32.
-    """
-    signal = np.asarray(signal, dtype=np.float32)
-    n = signal.shape[0]
-    if n <= length:
-        return center_crop_or_pad(signal, length)
-    start = int(rng.integers(0, n - length + 1))
-    return signal[start:start + length].copy()
 
 
 def window_starts(n_samples: int, length: int, hop: int | None = None, max_crops: int | None = None) -> np.ndarray:
@@ -117,7 +79,7 @@ def crop_windows(signal: np.ndarray, length: int, hop: int | None = None, max_cr
     start, stop = valid_span(signal)
     valid = signal[start:stop]
     if valid.shape[0] <= length:
-        return center_crop_or_pad(valid, length)[None]
+        return pad_or_crop(valid, length)[None]
     starts = window_starts(valid.shape[0], length, hop, max_crops)
     return np.stack([valid[s:s + length] for s in starts])
 
@@ -144,14 +106,24 @@ def predict_averaged(predict_fn: Callable[[np.ndarray], np.ndarray], signals: li
     """
     windows = [crop_windows(s, length, hop, max_crops) for s in signals]
     counts = np.array([w.shape[0] for w in windows])
-    all_windows = np.concatenate(windows)
+    probs = predict_windows(predict_fn, np.concatenate(windows), batch_size)
+    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return np.add.reduceat(probs, offsets, axis=0) / counts[:, None]
+
+
+def predict_windows(predict_fn: Callable[[np.ndarray], np.ndarray], windows: np.ndarray,
+                    batch_size: int = 64) -> np.ndarray:
+    """``predict_fn`` over ``windows`` in batches of exactly ``batch_size`` (the last one padded
+    with zero windows whose outputs are dropped), so a compiled function is traced once.
+
+    Returns:
+        ``(len(windows), C)`` float32.
+    """
     outputs = []
-    for i in range(0, all_windows.shape[0], batch_size):
-        batch = all_windows[i:i + batch_size]
+    for i in range(0, windows.shape[0], batch_size):
+        batch = windows[i:i + batch_size]
         n = batch.shape[0]
         if n < batch_size:
             batch = np.concatenate([batch, np.zeros((batch_size - n, *batch.shape[1:]), np.float32)])
         outputs.append(np.asarray(predict_fn(batch))[:n])
-    probs = np.concatenate(outputs).astype(np.float32)
-    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    return np.add.reduceat(probs, offsets, axis=0) / counts[:, None]
+    return np.concatenate(outputs).astype(np.float32)

@@ -30,11 +30,6 @@ READERS = {"ptbxl": PTBXLReader, "cinc2017": CinC2017Reader, "cinc2020": CinC202
 DATASETS = ("synthetic", *READERS)
 # The synthetic data is written in the layout of the dataset whose task is asked for.
 SYNTHETIC_LAYOUT = {"af4": "cinc2017", "scored27": "cinc2020"}
-FILTERS = {
-    "none": lambda x, fs: x,
-    "bandpass": lambda x, fs: transforms.bandpass(x, fs, 0.5, 40.0),
-    "baseline": lambda x, fs: transforms.remove_baseline(x, fs),
-}
 
 
 def synthetic_layout(task: str | None) -> str:
@@ -152,8 +147,8 @@ def load_dataset(dataset: str, data_dir: str | None, task: str | None = None, sa
         refresh: rebuild the store even when one exists.
     """
     start = time.perf_counter()
-    if signal_filter not in FILTERS:
-        raise ValueError(f"signal_filter must be one of {', '.join(FILTERS)}, got {signal_filter!r}")
+    if signal_filter not in transforms.FILTERS:
+        raise ValueError(f"signal_filter must be one of {', '.join(transforms.FILTERS)}, got {signal_filter!r}")
     if dataset == "synthetic":
         from ecgtf.data.synthetic_layouts import ensure_synthetic
 
@@ -216,7 +211,6 @@ def build_store(reader: Reader, sampling_rate: float, *, cache_root: str | None 
         log.add(reader.name, rid, reason)
     meta_columns = [c for c in frame.columns if c not in ("record_id", "path", "codes")]
     writer = StoreWriter(path, sampling_rate, _lead_names(reader, frame), meta_columns)
-    filt = FILTERS[signal_filter]
     try:
         for rid, reason in problems:
             writer.skip(rid, reason)
@@ -234,8 +228,7 @@ def build_store(reader: Reader, sampling_rate: float, *, cache_root: str | None 
                 if strict:
                     raise RecordError(rec.record_id, reason)
                 writer.warn(rec.record_id, reason)
-            sig = transforms.resample(rec.signal_mv, rec.sampling_rate, sampling_rate)
-            rec.signal_mv = filt(sig, sampling_rate)
+            rec.signal_mv = transforms.decode_signal(rec.signal_mv, rec.sampling_rate, sampling_rate, signal_filter)
             writer.add(rec)
     except BaseException:
         writer.abort()

@@ -1,7 +1,8 @@
 """``tf.data`` pipelines of raw ECG crops from a decoded dataset.
 
 Training takes a random fixed-length window of each record per epoch; evaluation
-takes the centre window (or all windows, averaged by :mod:`ecgtf.data.crops`).
+takes the centre window (or all windows, averaged by :mod:`ecgtf.data.crops`). Windows are
+raw mV; the model's ``prepare`` block (:mod:`ecgtf.inputs`) turns them into its input.
 """
 
 from __future__ import annotations
@@ -10,37 +11,11 @@ import numpy as np
 import tensorflow as tf
 
 from ecgtf.data.augment import AugmentConfig, augment
-
-
-def window(signal: np.ndarray, length: int, start_hint: int | None = None, pad: str = "center") -> np.ndarray:
-    """One window of exactly ``length`` samples from ``signal`` ``(samples, leads)``.
-
-    Args:
-        signal: ``(samples, leads)`` in mV.
-        length: window length in samples.
-        start_hint: any non-negative integer; the window starts at ``start_hint`` modulo
-            the number of possible starts (a random crop). None takes the centre window.
-        pad: where zeros go when the record is shorter: ``"center"`` or ``"end"``.
-    """
-    n = signal.shape[0]
-    if n >= length:
-        start = (n - length) // 2 if start_hint is None else int(start_hint) % (n - length + 1)
-        return np.asarray(signal[start:start + length], dtype=np.float32)
-    out = np.zeros((length, signal.shape[1]), dtype=np.float32)
-    offset = (length - n) // 2 if pad == "center" else 0
-    out[offset:offset + n] = signal
-    return out
-
-
-def standardize_tf(x: tf.Tensor, eps: float = 1e-6) -> tf.Tensor:
-    """Per-lead standardisation of one example ``(samples, leads)`` (TF twin of
-    :func:`ecgtf.data.transforms.standardize`)."""
-    mean, var = tf.nn.moments(x, axes=[0], keepdims=True)
-    return (x - mean) / (tf.sqrt(var) + eps)
+from ecgtf.data.transforms import pad_or_crop
 
 
 def make_raw_dataset(data, indices, *, length: int, batch_size: int, training: bool, seed: int = 0,
-                     augment_config: AugmentConfig | None = None, standardize: bool = False, pad: str = "center",
+                     augment_config: AugmentConfig | None = None, pad: str = "center",
                      labels: np.ndarray | None = None, sample_weights: np.ndarray | None = None,
                      drop_remainder: bool = False) -> tf.data.Dataset:
     """Batches of ``(x, y[, w])`` with ``x`` of shape ``(batch, length, leads)`` float32 mV.
@@ -55,7 +30,6 @@ def make_raw_dataset(data, indices, *, length: int, batch_size: int, training: b
             take centre windows.
         seed: shuffling and cropping seed.
         augment_config: on-the-fly augmentation (training only); None for none.
-        standardize: per-lead standardisation of every window.
         pad: where zeros go for records shorter than ``length``.
         labels: overrides ``data.labels`` (e.g. soft labels).
         sample_weights: optional per-record weights, yielded as a third element.
@@ -67,7 +41,7 @@ def make_raw_dataset(data, indices, *, length: int, batch_size: int, training: b
     rate = float(data.sampling_rate)
 
     def load(i, r):
-        return window(data.signal(int(i)), length, int(r) if training else None, pad)
+        return pad_or_crop(data.signal(int(i)), length, int(r) if training else None, pad)
 
     def fetch(i, r):
         x = tf.numpy_function(load, [i, r], tf.float32, stateful=False)
@@ -86,8 +60,6 @@ def make_raw_dataset(data, indices, *, length: int, batch_size: int, training: b
         x = fetch(elem[0], r)
         if training and augment_config is not None:
             x = augment(x, rate, augment_config)
-        if standardize:
-            x = standardize_tf(x)
         return (x, *elem[1:])
 
     ds = ds.map(to_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

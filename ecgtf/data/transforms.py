@@ -13,9 +13,6 @@ import numpy as np
 import scipy.ndimage
 import scipy.signal
 
-_CROP_MODES = {"center", "random", "start"}
-
-
 def bandpass(signal_mv: np.ndarray, sampling_rate: float, low_hz: float = 0.5, high_hz: float = 40.0,
              order: int = 4) -> np.ndarray:
     """Zero-phase Butterworth band-pass filter along time.
@@ -91,42 +88,71 @@ def resampled_length(n_samples: int, sampling_rate: float, target_rate: float) -
     return int(math.ceil(n_samples * ratio.numerator / ratio.denominator))
 
 
-def pad_or_crop(signal_mv: np.ndarray, length: int, mode: str = "center", rng: np.random.Generator | None = None,
-                pad_mode: str = "center") -> np.ndarray:
-    """Returns exactly ``length`` samples: crops longer signals and zero-pads shorter ones.
+def centre_offsets(n_samples, length: int):
+    """``(crop_start, pad_before)`` of the centred ``length``-sample window of ``n_samples`` samples.
+
+    The one rule for where a centre window sits (ints or tensors): a longer record is cut at
+    ``(n - length) // 2``; a shorter one gets ``(length - n) // 2`` zeros before it.
+    """
+    return (n_samples - length) // 2, (length - n_samples) // 2
+
+
+def pad_or_crop(signal_mv: np.ndarray, length: int, start: int | None = None, pad_mode: str = "center") -> np.ndarray:
+    """Exactly ``length`` samples of ``signal_mv`` ``(samples, leads)``: the one crop/pad of ecgtf.
 
     Args:
-        signal_mv: ``(samples, leads)``.
+        signal_mv: ``(samples, leads)`` in mV.
         length: output samples.
-        mode: where to crop a longer signal: ``"center"``, ``"start"`` or ``"random"`` (needs ``rng``).
-        rng: random generator for ``mode="random"``.
+        start: None for the centre window; any non-negative integer for the window starting at
+            ``start`` modulo the number of possible starts (a random crop takes a random integer).
         pad_mode: where the zeros go for a shorter signal: ``"center"`` (both ends, as the
-            Ribeiro model expects) or ``"end"``.
+            Ribeiro model expects and as the saved model's ``CenterCropOrPad`` does) or ``"end"``.
+
+    Returns:
+        ``(length, leads)`` float32 (a copy).
     """
-    if mode not in _CROP_MODES:
-        raise ValueError(f"mode must be one of {sorted(_CROP_MODES)}, got {mode!r}")
+    if pad_mode not in ("center", "end"):
+        raise ValueError(f"pad_mode must be center or end, got {pad_mode!r}")
     x = np.asarray(signal_mv, dtype=np.float32)
     n = x.shape[0]
+    crop_start, pad_before = centre_offsets(n, length)
     if n >= length:
-        if mode == "center":
-            start = (n - length) // 2
-        elif mode == "start":
-            start = 0
-        else:
-            if rng is None:
-                raise ValueError("mode='random' needs an rng")
-            start = int(rng.integers(0, n - length + 1))
-        return x[start:start + length]
+        first = crop_start if start is None else int(start) % (n - length + 1)
+        return x[first:first + length].copy()
     out = np.zeros((length,) + x.shape[1:], dtype=np.float32)
-    offset = (length - n) // 2 if pad_mode == "center" else 0
+    offset = pad_before if pad_mode == "center" else 0
     out[offset:offset + n] = x
     return out
 
 
-def standardize(signal_mv: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """Per-lead standardisation: zero mean and unit variance along time (unitless output)."""
-    x = np.asarray(signal_mv, dtype=np.float32)
-    return ((x - x.mean(axis=0, keepdims=True)) / (x.std(axis=0, keepdims=True) + eps)).astype(np.float32)
+#: Whole-record filters applied at decode, by ``--signal-filter`` name.
+FILTERS = {
+    "none": lambda x, fs: np.asarray(x, dtype=np.float32),
+    "bandpass": lambda x, fs: bandpass(x, fs, 0.5, 40.0),
+    "baseline": lambda x, fs: remove_baseline(x, fs),
+}
+
+
+def decode_signal(signal_mv: np.ndarray, sampling_rate: float, target_rate: float,
+                  signal_filter: str = "none") -> np.ndarray:
+    """A whole record as every run consumes it: resampled to ``target_rate`` Hz, then filtered.
+
+    The one whole-record step of ecgtf: the record store, the Grad-CAM gallery and prediction
+    on files all call it, so a ``--signal-filter bandpass`` run is explained and scored on the
+    signals it was trained on.
+
+    Args:
+        signal_mv: ``(samples, leads)`` in mV at ``sampling_rate`` Hz.
+        sampling_rate: the file's rate in Hz.
+        target_rate: the run's rate in Hz.
+        signal_filter: a key of :data:`FILTERS`.
+
+    Returns:
+        ``(samples', leads)`` float32 in mV.
+    """
+    if signal_filter not in FILTERS:
+        raise ValueError(f"signal_filter must be one of {', '.join(FILTERS)}, got {signal_filter!r}")
+    return FILTERS[signal_filter](resample(signal_mv, sampling_rate, target_rate), float(target_rate))
 
 
 def _sosfiltfilt(sos, x):

@@ -66,3 +66,12 @@ def apply_thresholds(task, y_prob, thresholds=None) -> np.ndarray:
         return np.eye(y_prob.shape[-1], dtype=int)[y_prob.argmax(axis=-1)]
     thr = DEFAULT_THRESHOLD if thresholds is None else np.asarray(thresholds, dtype=float)
     return (y_prob >= thr).astype(int)
+
+
+def shift_probabilities(y_prob: np.ndarray, shift: np.ndarray | None) -> np.ndarray:
+    """Softmax probabilities ``(n, classes)`` as the model with ``shift`` added to its logits
+    would give (the prior shift of :mod:`ecgtf.training.priors`)."""
+    if shift is None:
+        return y_prob
+    scaled = np.asarray(y_prob, dtype=np.float64) * np.exp(np.asarray(shift, dtype=np.float64))
+    return (scaled / scaled.sum(axis=1, keepdims=True)).astype(np.float32)

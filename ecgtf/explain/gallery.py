@@ -1,17 +1,18 @@
 """Explaining inputs of a run folder: one PNG per input, and an ``index.html`` gallery.
 
-:func:`load_explainer` reads a run folder (``config.yaml`` + ``model.keras``, optional
-``thresholds.json``) and rebuilds the run's input transform; :func:`explain_one` takes
-an input the way training saw it (resampled to the run's rate, centre window of the
-run's length, the run's ``prepare``), computes the heatmap and draws it;
-:func:`explain_folder` does that for every input of a folder and writes the gallery.
+:func:`load_explainer` reads a run folder (:func:`ecgtf.training.saved.load_run`);
+:func:`explain_one` takes an input the way the run's model takes it (decoded at the run's rate
+with its filter by :func:`ecgtf.data.transforms.decode_signal`, centre window of the run's
+length, the model's own ``prepare`` block), computes the heatmap on the network and draws it
+the way the input kind's spec says (``draw``); :func:`explain_folder` does that for every
+input of a folder and writes the gallery.
 
 Inputs (``source``):
 
-* a WFDB record path, with or without ``.hea`` (resampled to the run's rate);
-* a ``.npy`` array ``(samples, leads)`` in mV at the run's sampling rate, or, for
-  image models, an ``(H, W, C)`` image (resized to the model input);
-* a record id of the run's dataset (the dataset is loaded through ``prepare_run``).
+* a WFDB record path, with or without ``.hea`` (resampled to the run's rate, then filtered);
+* a ``.npy`` array ``(samples, leads)`` in mV at the run's sampling rate (filtered as the run's
+  records were);
+* a record id of the run's dataset (read from the run's decoded dataset).
 """
 
 from __future__ import annotations
@@ -22,18 +23,14 @@ import html
 import math
 import os
 
-import keras
 import numpy as np
 import tensorflow as tf
 
-from ecgtf.config import TrainConfig
 from ecgtf.data import spectrogram as speclib
-from ecgtf.data.beats import DEFAULT_BEFORE_S
-from ecgtf.data.pipeline import window
-from ecgtf.data.transforms import resample
+from ecgtf.data.transforms import decode_signal, pad_or_crop
 from ecgtf.explain import overlay
-from ecgtf.explain.gradcam import gradcam, predicted_classes, spatial_rank
-from ecgtf.training import inputs as inputlib
+from ecgtf.explain.gradcam import gradcam, predicted_classes
+from ecgtf.inputs.specs import get_spec
 
 
 @dataclasses.dataclass
@@ -41,84 +38,50 @@ class Explainer:
     """A run folder ready to explain inputs.
 
     Attributes:
-        cfg: the run's :class:`TrainConfig`.
-        model: the run's model.
-        kind: input kind (``raw``, ``median_beat``, ``spectrogram``, ``image``...).
-        sampling_rate: the run's rate in Hz.
-        prepare: batch transform ``(batch, samples, leads)`` mV -> model input; None for
-            image runs (no signal-to-image pipeline yet).
+        run: the :class:`ecgtf.training.saved.Run`.
         class_names: one name per class (binary: ``(negative, positive)``).
         threshold: binary decision threshold.
-        input_options: the run's input options (spectrogram or median-beat; for axis labels).
     """
 
-    cfg: TrainConfig
-    model: keras.Model
-    kind: str
-    sampling_rate: float
-    prepare: object
+    run: object
     class_names: list
     threshold: float = 0.5
-    input_options: dict = dataclasses.field(default_factory=dict)
     _data: object = None
 
     @property
-    def window_samples(self) -> int | None:
-        """The run's window length in samples (None: the whole input)."""
-        if self.cfg.duration_s:
-            return int(round(self.cfg.duration_s * self.sampling_rate))
-        length = self.model.inputs[0].shape[1] if self.kind == "raw" else None
-        return int(length) if length else None
+    def spec(self):
+        return self.run.spec
+
+    @property
+    def kind(self) -> str:
+        return self.run.spec.input_kind
 
     def data(self):
-        """The run's dataset (loaded on first use, for record-id inputs)."""
+        """The run's decoded dataset (loaded on first use, for record-id inputs)."""
         if self._data is None:
-            from ecgtf.training.trainer import prepare_run
+            from ecgtf.training.runspec import load_run_data
 
-            self._data = prepare_run(self.cfg)[0]
+            self._data = load_run_data(self.run.cfg)
         return self._data
 
 
-def _class_names(run_dir: str, outputs: int) -> list:
-    from ecgtf.training.saved import read_thresholds
-
-    saved = read_thresholds(run_dir)
-    names = saved.get("classes")
+def _class_names(spec, outputs: int) -> list:
+    names = list(spec.class_names or [])
     if outputs == 1:
-        pos = names[0] if names else "positive"
-        return [f"not {pos}", pos], saved.get("thresholds")
-    return (list(names) if names and len(names) == outputs else [f"class {i}" for i in range(outputs)],
-            saved.get("thresholds"))
+        pos = names[0] if len(names) == 1 else "positive"
+        return [f"not {pos}", pos]
+    return names if len(names) == outputs else [f"class {i}" for i in range(outputs)]
 
 
 def load_explainer(run_dir: str) -> Explainer:
-    """Reads ``run_dir`` (``config.yaml``, ``model.keras``) into an :class:`Explainer`.
-
-    A model name missing from the registry is taken as an image model when its input is
-    4-D and as a raw model when it is 3-D.
-    """
+    """Reads ``run_dir`` (see :func:`ecgtf.training.saved.load_run`) into an :class:`Explainer`."""
     from ecgtf.training.saved import load_run
 
-    cfg, model, _ = load_run(run_dir)
-    rate = cfg.sampling_rate
-    if not rate:
-        raise ValueError(f"{run_dir}: config.yaml has no sampling_rate (runs from train.py always save it)")
-    from ecgtf.models.registry import get_entry
-
-    try:
-        entry = get_entry(cfg.model)
-        kind = entry.input_kind
-    except KeyError:
-        entry, kind = None, "raw" if spatial_rank(model) == 1 else "image"
-    input_opts, prepare = {}, None
-    if entry is not None:
-        input_opts, _ = inputlib.split_options(entry, cfg.model_options)
-    if kind in ("raw", "median_beat", "spectrogram"):
-        prepare = inputlib.make_prepare(entry, rate, cfg.standardize, input_opts) if entry else (
-            inputlib.standardize_batch if cfg.standardize else (lambda x: x))
-    names, thresholds = _class_names(run_dir, int(model.outputs[0].shape[-1]))
+    run = load_run(run_dir)
+    names = _class_names(run.spec, int(run.model.outputs[0].shape[-1]))
+    thresholds = run.thresholds
     threshold = float(thresholds[0]) if thresholds and len(names) == 2 and len(thresholds) == 1 else 0.5
-    return Explainer(cfg, model, kind, float(rate), prepare, names, threshold, input_opts)
+    return Explainer(run, names, threshold)
 
 
 def top_frequency_hz(sampling_rate: float, options: dict) -> float:
@@ -132,15 +95,21 @@ def top_frequency_hz(sampling_rate: float, options: dict) -> float:
 
 
 def load_input(explainer: Explainer, source: str) -> tuple[str, np.ndarray]:
-    """``(record_id, array)``: a signal ``(samples, leads)`` in mV at the run's rate, or an image."""
+    """``(record_id, signal)``: the decoded signal ``(samples, leads)`` in mV at the run's rate,
+    after the run's filter."""
     from ecgtf.data.wfdb_io import read_record
 
+    spec = explainer.spec
     base = source[:-4] if source.endswith(".hea") else source
     if source.endswith(".npy"):
-        return os.path.splitext(os.path.basename(source))[0], np.load(source).astype(np.float32)
+        array = np.load(source).astype(np.float32)
+        if array.ndim != 2:
+            raise ValueError(f"{source}: expected a signal (samples, leads), got shape {array.shape}")
+        return (os.path.splitext(os.path.basename(source))[0],
+                decode_signal(array, spec.sampling_rate, spec.sampling_rate, spec.signal_filter))
     if os.path.isfile(base + ".hea"):
         rec = read_record(base)
-        return rec.record_id, resample(rec.signal_mv, rec.sampling_rate, explainer.sampling_rate)
+        return rec.record_id, decode_signal(rec.signal_mv, rec.sampling_rate, spec.sampling_rate, spec.signal_filter)
     data = explainer.data()
     ids = data.meta["record_id"].astype(str).to_numpy()
     hits = np.flatnonzero(ids == str(source))
@@ -161,22 +130,36 @@ def class_index(explainer: Explainer, name: str | None) -> int | None:
     raise ValueError(f"unknown class {name!r}; valid: {', '.join(explainer.class_names)}")
 
 
-def _model_input(explainer: Explainer, array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(window_mv or image, model input batch of 1)``."""
-    expected = tuple(explainer.model.inputs[0].shape[1:])
-    if explainer.prepare is None:  # image models: the input is already an image
-        if array.ndim != 3:
-            raise ValueError(f"model {explainer.cfg.model} takes images {expected}; this input kind "
-                             f"({explainer.kind}) has no signal-to-image pipeline yet: pass an (H, W, C) .npy")
-        image = tf.image.resize(array, expected[:2]).numpy() if array.shape[:2] != expected[:2] else array
-        return image, image[None].astype(np.float32)
-    if array.ndim != 2:
-        raise ValueError(f"expected a signal (samples, leads), got shape {array.shape}")
-    if array.shape[1] != expected[-1] and explainer.kind in ("raw", "median_beat"):
-        raise ValueError(f"model {explainer.cfg.model} takes {expected[-1]} lead(s); the input has {array.shape[1]}")
-    length = explainer.window_samples or array.shape[0]
-    crop = window(array, length)
-    return crop, np.asarray(explainer.prepare(tf.constant(crop[None])), np.float32)
+def model_input(explainer: Explainer, signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(window_mv, network input batch of 1)`` of a decoded signal: the centre window of the
+    run's length, through the model's own ``prepare`` block."""
+    leads = explainer.run.prepare.input_shape[-1]
+    if signal.ndim != 2:
+        raise ValueError(f"expected a signal (samples, leads), got shape {signal.shape}")
+    if signal.shape[1] != leads:
+        raise ValueError(f"model {explainer.run.cfg.model} takes {leads} lead(s); the input has {signal.shape[1]}")
+    window = pad_or_crop(signal, explainer.spec.window_samples)
+    return window, np.asarray(explainer.run.prepare(tf.constant(window[None])), np.float32)
+
+
+def _draw_signal(explainer, window, x, heat, out_png, lead_names, title):
+    overlay.plot_raw(window, heat, explainer.spec.sampling_rate, out_png, lead_names=lead_names, title=title)
+
+
+def _draw_beat(explainer, window, x, heat, out_png, lead_names, title):
+    before = explainer.spec.input_options["before_s"]  # the beat the model saw, not its window
+    overlay.plot_raw(x[0], heat, explainer.spec.sampling_rate, out_png, lead_names=lead_names,
+                     title=f"{title}\nmedian beat, QRS at {before:g} s")
+
+
+def _draw_spectrogram(explainer, window, x, heat, out_png, lead_names, title):
+    rate = explainer.spec.sampling_rate
+    overlay.plot_spectrogram(window, x[0], heat, rate, out_png, lead_names=lead_names,
+                             max_freq_hz=top_frequency_hz(rate, explainer.spec.input_options), title=title)
+
+
+#: How an explained input is drawn, by the ``draw`` of its input kind's spec.
+DRAWERS = {"signal": _draw_signal, "beat": _draw_beat, "spectrogram": _draw_spectrogram}
 
 
 def explain_one(explainer: Explainer, source: str, out_png: str, *, class_name: str | None = None,
@@ -186,32 +169,20 @@ def explain_one(explainer: Explainer, source: str, out_png: str, *, class_name: 
     Returns:
         ``{"record_id", "png", "predicted", "probability", "explained", "method"}``.
     """
-    record_id, array = load_input(explainer, source)
-    shown, x = _model_input(explainer, array)
-    probs = np.asarray(explainer.model(x, training=False))[0]
+    record_id, signal = load_input(explainer, source)
+    window, x = model_input(explainer, signal)
+    network = explainer.run.network
+    probs = np.asarray(network(x, training=False))[0]
     pred = int(predicted_classes(probs[None], explainer.threshold)[0])
     prob = float(probs[0] if pred == 1 else 1.0 - probs[0]) if probs.shape[-1] == 1 else float(probs[pred])
     target = class_index(explainer, class_name)
     explained = pred if target is None else target
-    heat = gradcam(explainer.model, x, class_index=explained, method=method)[0]
+    heat = gradcam(network, x, class_index=explained, method=method)[0]
     names = explainer.class_names
     title = (f"{record_id}: predicted {names[pred]} (p={prob:.2f}); "
              f"{method} for {names[explained]}")
-    lead_names = None
-    if explainer.kind != "image":
-        lead_names = _lead_names(source, shown.shape[1])
-    if explainer.kind == "raw":
-        overlay.plot_raw(shown, heat, explainer.sampling_rate, out_png, lead_names=lead_names, title=title)
-    elif explainer.kind == "median_beat":  # draw the beat the model saw, not the window it came from
-        before = explainer.input_options.get("before_s", DEFAULT_BEFORE_S)
-        overlay.plot_raw(x[0], heat, explainer.sampling_rate, out_png, lead_names=lead_names,
-                         title=f"{title}\nmedian beat, QRS at {before:g} s")
-    elif explainer.kind == "spectrogram":
-        overlay.plot_spectrogram(shown, x[0], heat, explainer.sampling_rate, out_png, lead_names=lead_names,
-                                 max_freq_hz=top_frequency_hz(explainer.sampling_rate, explainer.input_options),
-                                 title=title)
-    else:
-        overlay.plot_image(shown, heat, out_png, title=title)
+    lead_names = _lead_names(source, window.shape[1]) or explainer.spec.lead_names
+    DRAWERS[get_spec(explainer.kind).draw](explainer, window, x, heat, out_png, lead_names, title)
     return {"record_id": record_id, "png": out_png, "predicted": names[pred], "probability": prob,
             "explained": names[explained], "method": method}
 
@@ -244,7 +215,7 @@ def explain_folder(explainer: Explainer, folder: str, out_dir: str, *, class_nam
         name = os.path.splitext(os.path.basename(source))[0] if source.endswith(".npy") else os.path.basename(source)
         rows.append(explain_one(explainer, source, os.path.join(out_dir, f"{name}.png"), class_name=class_name,
                                 method=method))
-    write_index(rows, out_dir, title=f"{explainer.cfg.model}: {method}")
+    write_index(rows, out_dir, title=f"{explainer.run.cfg.model}: {method}")
     return rows
 
 

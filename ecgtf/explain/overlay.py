@@ -2,8 +2,9 @@
 
 Three layouts, one per input kind:
 
-* :func:`plot_raw`: each lead's trace with a colour band under it showing the
-  heatmap over time (12 leads give 12 rows).
+* :func:`plot_raw`: the leads stacked on one amplitude scale over a single colour
+  band (the heatmap over time, the same for every lead, drawn once), with an optional
+  bar per lead for per-lead scores such as lead attributions.
 * :func:`plot_spectrogram`: the raw trace on top, the spectrogram with the heatmap
   below, sharing the time axis in seconds (the image columns map linearly onto the
   window; rows are frequency, high at the top).
@@ -42,42 +43,118 @@ def _display(image: np.ndarray) -> np.ndarray:
     return (img - lo) / (hi - lo) if hi > lo else np.zeros_like(img)
 
 
+#: Colour map of the time heatmap behind the raw traces: white at 0, orange at 1 (the
+#: darkest tones of "Oranges" are left out so the black traces stay readable on top).
+RAW_CMAP = matplotlib.colors.ListedColormap(plt.get_cmap("Oranges")(np.linspace(0.0, 0.75, 256)), name="raw_heat")
+RAW_ALPHA = 0.7
+#: Bar colours of lead attributions: towards the explained class, away from it.
+TOWARDS, AWAY = "#c0392b", "#2e6fb5"
+
+
+def _lead_spacing(signal_mv: np.ndarray) -> float:
+    """Vertical distance between stacked leads: the widest lead's 0.5-99.5 % range (mV)."""
+    lo, hi = np.nanpercentile(signal_mv, [0.5, 99.5], axis=0)
+    widest = float(np.nanmax(hi - lo)) if signal_mv.size else 0.0
+    return max(widest * 1.1, 0.5) if np.isfinite(widest) else 1.0
+
+
+def _scale_bar_mv(spacing: float) -> float:
+    """A round amplitude (mV) for the scale bar, at most about half a lead's spacing."""
+    for value in (5.0, 2.0, 1.0, 0.5, 0.2, 0.1):
+        if value <= 0.6 * spacing:
+            return value
+    return 0.1
+
+
 def plot_raw(signal_mv: np.ndarray, heatmap: np.ndarray, sampling_rate: float, path: str, *,
-             lead_names=None, title: str = "", dpi: int = 100) -> str:
-    """Traces with a heatmap band under each lead.
+             lead_names=None, title: str = "", dpi: int = 100, lead_scores=None,
+             lead_scores_label: str = "lead attribution\n(+ towards the class)") -> str:
+    """Stacked lead traces over one heatmap background, with optional per-lead scores.
+
+    The leads are drawn top to bottom on one common amplitude scale (a scale bar gives
+    the mV), over a single colour band: the time heatmap (e.g. Grad-CAM), drawn once
+    behind the whole stack since it is the same for every lead. ``lead_scores`` (e.g.
+    :func:`ecgtf.explain.gradcam.lead_attribution`) adds a bar per lead, left of its
+    trace, with the value printed: red pushes towards the explained class, blue away.
 
     Args:
         signal_mv: ``(samples, leads)`` in mV (the window the model saw, before standardising).
-        heatmap: ``(samples,)`` in [0, 1].
+        heatmap: ``(samples,)`` in [0, 1], stretched over the window's duration.
         sampling_rate: Hz.
         path: PNG to write.
         lead_names: one name per lead (default ``lead 1..n``).
         title: figure title.
         dpi: resolution.
+        lead_scores: optional ``(leads,)`` signed score per lead.
+        lead_scores_label: axis label of the lead-score bars.
 
     Returns:
         ``path``.
+
+    Raises:
+        ValueError: ``signal_mv`` is not ``(samples, leads)``, or ``lead_names`` /
+            ``lead_scores`` do not have one entry per lead.
     """
     signal_mv = np.asarray(signal_mv, np.float32)
+    if signal_mv.ndim == 1:
+        signal_mv = signal_mv[:, None]
+    if signal_mv.ndim != 2:
+        raise ValueError(f"signal_mv must be (samples, leads), got {signal_mv.shape}")
     samples, leads = signal_mv.shape
     names = list(lead_names) if lead_names is not None else [f"lead {i + 1}" for i in range(leads)]
+    if len(names) != leads:
+        raise ValueError(f"{len(names)} lead names for {leads} leads")
+    scores = None
+    if lead_scores is not None:
+        scores = np.asarray(lead_scores, np.float64).reshape(-1)
+        if scores.shape != (leads,):
+            raise ValueError(f"lead_scores must have one value per lead ({leads}), got shape {scores.shape}")
+    duration = samples / float(sampling_rate)
     t = np.arange(samples) / float(sampling_rate)
-    extent = (0.0, samples / float(sampling_rate), 0.0, 1.0)
-    fig, axes = plt.subplots(2 * leads, 1, sharex=True, figsize=(11, 0.35 + 1.25 * leads),
-                             gridspec_kw={"height_ratios": [4, 1] * leads, "hspace": 0.08})
-    axes = np.atleast_1d(axes)
-    band = None
+    spacing = _lead_spacing(signal_mv)
+    offsets = -spacing * np.arange(leads)                 # lead 0 on top
+    centred = signal_mv - np.nanmedian(signal_mv, axis=0)
+    y_lo, y_hi = offsets[-1] - 0.5 * spacing, offsets[0] + 0.5 * spacing
+
+    columns = ([1.6] if scores is not None else []) + [10.0]
+    fig = plt.figure(figsize=(12.5 if scores is not None else 11.0, max(2.6, 1.0 + 0.55 * leads)), layout="constrained")
+    grid = fig.add_gridspec(1, len(columns), width_ratios=columns, wspace=0.01)
+    ax = fig.add_subplot(grid[0, -1])
+    band = ax.imshow(np.asarray(heatmap, np.float32).reshape(1, -1), aspect="auto", cmap=RAW_CMAP,
+                     alpha=RAW_ALPHA, vmin=0, vmax=1, extent=(0.0, duration, y_lo, y_hi),
+                     interpolation="bilinear", zorder=0)
     for i in range(leads):
-        ax, strip = axes[2 * i], axes[2 * i + 1]
-        ax.plot(t, signal_mv[:, i], color="black", linewidth=0.7)
-        ax.set_ylabel(f"{names[i]}\nmV", fontsize=8)
-        ax.tick_params(labelsize=7)
-        band = strip.imshow(np.asarray(heatmap, np.float32)[None, :], aspect="auto", cmap=CMAP, vmin=0, vmax=1,
-                            extent=extent, interpolation="nearest")
-        strip.set_yticks([])
-    axes[-1].set_xlabel("time (s)")
-    axes[-1].set_xlim(extent[0], extent[1])
-    fig.colorbar(band, ax=list(axes), fraction=0.015, pad=0.01, label="heatmap")
+        ax.plot(t, centred[:, i] + offsets[i], color="black", linewidth=0.6, zorder=2)
+    ax.set_xlim(0.0, duration)
+    ax.set_ylim(y_lo, y_hi)
+    ax.set_yticks(offsets, names, fontsize=8)
+    ax.tick_params(axis="y", length=0)
+    ax.tick_params(axis="x", labelsize=8)
+    ax.grid(axis="x", color="0.6", linewidth=0.4, alpha=0.6, zorder=1)
+    ax.set_xlabel("time (s)", fontsize=9)
+    bar_mv = _scale_bar_mv(spacing)
+    x_bar = duration * 1.005
+    ax.plot([x_bar, x_bar], [y_lo + 0.1 * spacing, y_lo + 0.1 * spacing + bar_mv], color="black", linewidth=2,
+            clip_on=False, solid_capstyle="butt")
+    ax.text(x_bar + duration * 0.004, y_lo + 0.1 * spacing + bar_mv / 2, f"{bar_mv:g} mV", fontsize=7,
+            va="center", ha="left", rotation=90)
+    if scores is not None:
+        bars = fig.add_subplot(grid[0, 0], sharey=ax)
+        colours = [TOWARDS if v >= 0 else AWAY for v in scores]
+        bars.barh(offsets, scores, height=0.6 * spacing, color=colours)
+        bars.axvline(0.0, color="black", linewidth=0.6)
+        peak = float(np.max(np.abs(scores))) if np.any(scores) else 1.0
+        bars.set_xlim(-1.9 * peak if scores.min() < 0 else -0.15 * peak, 1.9 * peak if scores.max() > 0 else 0.15 * peak)
+        for y, v in zip(offsets, scores):
+            bars.text(v + (0.06 * peak if v >= 0 else -0.06 * peak), y, f"{v:+.2g}", fontsize=7, va="center",
+                      ha="left" if v >= 0 else "right")
+        bars.tick_params(axis="y", length=0, labelleft=True, labelsize=8)
+        ax.tick_params(axis="y", labelleft=False)   # the names stand left of the bars
+        bars.tick_params(axis="x", labelsize=7)
+        bars.set_xlabel(lead_scores_label, fontsize=9)
+        for side in ("top", "right", "left"):
+            bars.spines[side].set_visible(False)
+    fig.colorbar(band, ax=ax, fraction=0.02, pad=0.03, shrink=0.6 if leads >= 4 else 1.0, aspect=30, label="heatmap (time)")
     if title:
         fig.suptitle(title, fontsize=10)
     return _save(fig, path, dpi)

@@ -11,7 +11,21 @@ from typing import Callable
 
 import keras
 
-INPUT_KINDS = ("raw", "median_beat", "spectrogram", "image", "lead_images")
+
+
+@dataclasses.dataclass(frozen=True)
+class InputContract:
+    """What a model's weights were trained on: rate (Hz), window (samples), lead order, units.
+
+    A run whose data differ is resampled and cropped/padded to it (saying so), and a run whose
+    leads come in another order or number is refused (:mod:`ecgtf.training.contracts`).
+    """
+
+    name: str
+    sampling_rate: float | None = None
+    samples: int | None = None
+    lead_names: tuple[str, ...] | None = None
+    units: str = "mV"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,11 +35,13 @@ class ModelEntry:
     Attributes:
         name: the exact registry name.
         builder: ``build(input_shape, num_classes, **options) -> keras.Model``.
-        input_kind: one of ``INPUT_KINDS``.
+        input_kind: a key of ``ecgtf.inputs.specs.INPUT_SPECS``.
         defaults: training defaults this model prefers (e.g. ``{"batch_size": 16}``).
         description: one line for ``list_models`` / ``--help``.
         unfreeze: optional ``unfreeze(model) -> model`` for a second, fine-tuning phase
             (``--unfreeze-after E``): makes the layers trainable that phase 2 trains.
+        contract: optional ``contract(options) -> InputContract | None``: the input the
+            weights that ``options`` load expect (e.g. the published Ribeiro model's).
     """
 
     name: str
@@ -34,20 +50,24 @@ class ModelEntry:
     defaults: dict
     description: str
     unfreeze: Callable[[keras.Model], keras.Model] | None = None
+    contract: Callable[[dict], InputContract | None] | None = None
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
 def register_model(name: str, *, input_kind: str, defaults: dict | None = None, description: str = "",
-                   unfreeze: Callable[[keras.Model], keras.Model] | None = None):
+                   unfreeze: Callable[[keras.Model], keras.Model] | None = None,
+                   contract: Callable[[dict], InputContract | None] | None = None):
     """Decorator registering ``build(input_shape, num_classes, **options)`` under ``name``.
 
     Raises:
         ValueError: the name is taken or the input kind is unknown.
     """
-    if input_kind not in INPUT_KINDS:
-        raise ValueError(f"input_kind must be one of {INPUT_KINDS}, got {input_kind!r}")
+    from ecgtf.inputs.specs import INPUT_SPECS
+
+    if input_kind not in INPUT_SPECS:
+        raise ValueError(f"input_kind must be one of {tuple(INPUT_SPECS)}, got {input_kind!r}")
 
     def decorator(builder):
         if name in _REGISTRY:
@@ -55,7 +75,7 @@ def register_model(name: str, *, input_kind: str, defaults: dict | None = None, 
         doc = description or (builder.__doc__ or "").strip().splitlines()[0:1]
         _REGISTRY[name] = ModelEntry(
             name, builder, input_kind, dict(defaults or {}),
-            doc if isinstance(doc, str) else (doc[0] if doc else ""), unfreeze,
+            doc if isinstance(doc, str) else (doc[0] if doc else ""), unfreeze, contract,
         )
         return builder
 

@@ -25,9 +25,24 @@ import os
 import keras
 
 from ecgtf.models.hdf5_import import Keras2Weights, assign_layer_weights, read_keras2_hdf5
-from ecgtf.models.registry import register_model
+from ecgtf.models.registry import InputContract, register_model
 
 DEFAULT_FILTERS = (64, 128, 196, 256, 320)
+#: The input of the published weights (Ribeiro et al. 2020).
+PUBLISHED_CONTRACT = InputContract(
+    "the published Ribeiro et al. 2020 weights", sampling_rate=400.0, samples=4096,
+    lead_names=("DI", "DII", "DIII", "AVR", "AVL", "AVF", "V1", "V2", "V3", "V4", "V5", "V6"), units="mV")
+
+
+def is_published_file(path) -> bool:
+    """Whether ``path`` names a Keras 2 ``.hdf5``/``.h5`` file of the published model."""
+    path = os.fspath(path or "")
+    return path.endswith((".hdf5", ".h5")) and not path.endswith(".weights.h5")
+
+
+def published_contract(options: dict) -> InputContract | None:
+    """The published model's input when ``options`` load its weights, else None."""
+    return PUBLISHED_CONTRACT if is_published_file(options.get("weights")) else None
 
 
 def _residual_unit(x, y, index: int, filters: int, kernel_size: int, downsample: int, dropout: float):
@@ -65,7 +80,7 @@ def last_unit_output(model: keras.Model) -> str:
     return max(units, key=lambda n: int(n[3:-len("_drop2")]))
 
 
-@register_model("ribeiro", input_kind="raw", defaults={"batch_size": 64, "lr": 1e-3},
+@register_model("ribeiro", input_kind="raw", defaults={"batch_size": 64, "lr": 1e-3}, contract=published_contract,
                 description="Ribeiro et al. 2020 residual 1-D CNN (6.4 M params at 4096x12).")
 def build_ribeiro(input_shape, num_classes: int, *, activation: str = "sigmoid", kernel_size: int = 16,
                   filters=DEFAULT_FILTERS, downsample: int = 4, dropout: float = 0.2,

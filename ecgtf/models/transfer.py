@@ -20,8 +20,9 @@ import os
 import keras
 
 from ecgtf.models.hdf5_import import keras2_io_shapes, read_keras2_hdf5
-from ecgtf.models.ribeiro import build_ribeiro, last_unit_output, load_ribeiro_hdf5, ribeiro_options_from_keras2
-from ecgtf.models.registry import register_model
+from ecgtf.models.registry import InputContract, register_model
+from ecgtf.models.ribeiro import (PUBLISHED_CONTRACT, build_ribeiro, is_published_file, last_unit_output,
+                                  load_ribeiro_hdf5, ribeiro_options_from_keras2)
 
 PUBLISHED_INPUT_SHAPE = (4096, 12)
 HEAD_PREFIX = "transfer_"
@@ -50,13 +51,33 @@ def load_pretrained(init_from: str | os.PathLike) -> keras.Model:
         raise FileNotFoundError(f"init_from: no model file at {path!r} (expected a run folder with "
                                 "model.keras, a .keras file or the published .hdf5)")
     if path.endswith(".keras"):
-        return keras.models.load_model(path, compile=False)
+        from ecgtf.inputs.specs import split_model
+
+        return split_model(keras.models.load_model(path, compile=False))[1]  # the network of a run's model
     if path.endswith((".hdf5", ".h5")):
         info = read_keras2_hdf5(path)
         input_shape, num_outputs = keras2_io_shapes(info)
         model = build_ribeiro(input_shape or PUBLISHED_INPUT_SHAPE, num_outputs, **ribeiro_options_from_keras2(info))
         return load_ribeiro_hdf5(model, path)
     raise ValueError(f"init_from: unsupported file {path!r}; use a run folder, .keras or .hdf5")
+
+
+def source_contract(options: dict) -> InputContract | None:
+    """What the model at ``options["init_from"]`` was trained on: the published model's
+    input, a run folder's rate and lead order (its ``run_spec.json``), or None (unknown)."""
+    init_from = options.get("init_from")
+    if not init_from:
+        return None
+    if is_published_file(init_from):
+        return PUBLISHED_CONTRACT
+    spec_path = os.path.join(os.fspath(init_from), "run_spec.json")
+    if os.path.isfile(spec_path):
+        from ecgtf.training.runspec import RunSpec
+
+        spec = RunSpec.load(spec_path)
+        return InputContract(f"the run {os.fspath(init_from)}", sampling_rate=spec.sampling_rate,
+                             lead_names=tuple(spec.lead_names) if spec.lead_names else None)
+    return None
 
 
 def _weighted_layers(model: keras.Model) -> list:
@@ -107,7 +128,7 @@ def unfreeze(model: keras.Model, n_layers: int | None = None) -> keras.Model:
 
 @register_model("ribeiro_transfer", input_kind="raw", defaults={"batch_size": 32, "lr": 1e-3},
                 description="Ribeiro net transferred: frozen pretrained layers + new conv/dense head.",
-                unfreeze=unfreeze)
+                unfreeze=unfreeze, contract=source_contract)
 def build_ribeiro_transfer(input_shape, num_classes: int, *, init_from: str, freeze: int = 5,
                            cut_layer: str | None = None, activation: str = "sigmoid",
                            head_filters=(128, 64, 32), head_units=(64, 32, 16),

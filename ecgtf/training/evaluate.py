@@ -9,11 +9,27 @@ import numpy as np
 
 from ecgtf.training.predict import predict_records
 from ecgtf.training.report import summary_lines, write_report
-from ecgtf.training.saved import load_run  # noqa: F401  (re-exported: evaluate.load_run)
+from ecgtf.training.runspec import load_run_data
+from ecgtf.training.saved import load_run
 from ecgtf.training.splits import split_run
-from ecgtf.training.trainer import prepare_run, window_length
 
 SPLITS = ("train", "val", "test", "all")
+
+
+def check_task(dataset: str, task: str, data_dir: str | None = None, scoring_dir: str | None = None) -> None:
+    """Raises ValueError (one line naming the task and ``dataset``'s tasks) when ``dataset``
+    has no task called ``task``."""
+    from ecgtf.data.datasets import READERS, synthetic_layout, task_for
+
+    try:
+        task_for(dataset, task, data_dir, scoring_dir)
+    except (KeyError, ValueError) as err:
+        layout = synthetic_layout(task) if dataset == "synthetic" else dataset
+        if layout not in READERS:
+            raise ValueError(str(err).strip('"')) from None
+        names = list(READERS[layout].tasks) or ["scored27"]  # cinc2020 builds its task from the data's tables
+        raise ValueError(f"the run was trained for task {task!r}, which {dataset} does not have; "
+                         f"{dataset}'s tasks: {', '.join(names)}") from None
 
 
 def evaluate_run(run_dir: str, *, dataset: str | None = None, data_dir: str | None = None,
@@ -29,10 +45,12 @@ def evaluate_run(run_dir: str, *, dataset: str | None = None, data_dir: str | No
     """
     if split_name not in SPLITS:
         raise ValueError(f"--split must be one of {', '.join(SPLITS)}, got {split_name!r}")
-    cfg, model, thresholds = load_run(run_dir)
+    run = load_run(run_dir)
     changes = {k: v for k, v in {"dataset": dataset, "data_dir": data_dir}.items() if v}
-    cfg = dataclasses.replace(cfg, **changes)
-    data, _, prepare, _ = prepare_run(cfg)
+    cfg = dataclasses.replace(run.cfg, **changes)
+    if dataset:
+        check_task(dataset, cfg.task, cfg.data_dir, cfg.scoring_dir)
+    data = load_run_data(cfg)
     if folds:
         if "fold" not in data.meta.columns:
             raise ValueError(f"--folds needs a dataset with folds (PTB-XL); {data.name} has none")
@@ -45,15 +63,15 @@ def evaluate_run(run_dir: str, *, dataset: str | None = None, data_dir: str | No
         idx, label = parts[split_name], f"the {split_name} split"
     if len(idx) == 0:
         raise ValueError(f"no records in {label} of {data.name}")
-    length = window_length(cfg, data)  # the run saved its resolved duration_s
-    hop = int(round(cfg.eval_hop_s * data.sampling_rate)) if cfg.eval_hop_s else None
-    y_prob = predict_records(model, data, idx, length=length, prepare=prepare, hop=hop)
+    if run.spec.n_leads and len(data.lead_names) != run.spec.n_leads:
+        raise ValueError(f"the run's model takes {run.spec.n_leads} lead(s); {data.name} has {len(data.lead_names)}")
+    y_prob = predict_records(run.model, data, idx, run.spec)
     out = out or os.path.join(run_dir, f"eval_{split_name if not folds else 'folds'}", "metrics.json")
     out_dir = os.path.dirname(os.path.abspath(out))
     # Plots and predictions take the metrics file's name as prefix (x.json -> x_roc.png), so an
     # --out inside the run folder never overwrites the run's own files.
     stem = os.path.splitext(os.path.basename(out))[0]
-    metrics = write_report(data.task, data.labels[idx], y_prob, out_dir, thresholds=thresholds,
+    metrics = write_report(data.task, data.labels[idx], y_prob, out_dir, thresholds=run.thresholds,
                            metrics_name=os.path.basename(out), prefix="" if stem == "metrics" else f"{stem}_",
                            record_ids=data.meta["record_id"].to_numpy()[idx])
     print(f"{data.name}, {label}: {len(idx)} records")

@@ -1,8 +1,9 @@
-"""Predictions over whole records, with the training preprocessing.
+"""Predictions over whole records with a run's model (its ``prepare`` block inside).
 
 A record longer than the model's window is cut into windows ``hop`` samples apart and
 the window predictions are averaged, so a record's prediction does not depend on how
-long it is or how much padding it got; a shorter one is zero-padded into one window.
+long it is or how much padding it got; without a hop the centre window is taken. A shorter
+record is zero-padded into one centred window.
 """
 
 from __future__ import annotations
@@ -10,31 +11,37 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from ecgtf.data.pipeline import make_raw_dataset
+from ecgtf.data.crops import predict_averaged, predict_windows
+from ecgtf.data.transforms import pad_or_crop
 
 
-def predict_records(model, data, indices, *, length: int, prepare, batch_size: int = 64,
-                    hop: int | None = None) -> np.ndarray:
-    """Probabilities ``(len(indices), outputs)`` for the records at ``indices`` of ``data``.
+def predict_signals(model, signals, *, length: int, hop: int | None = None, batch_size: int = 64) -> np.ndarray:
+    """Probabilities ``(len(signals), outputs)`` for decoded records.
 
     Args:
-        model: a Keras model taking ``prepare(windows)``.
-        data: a :class:`ecgtf.data.datasets.LoadedData`.
-        indices: record positions in ``data``.
-        length: window length in samples (as in training).
-        prepare: the batch transform used in training (``ecgtf.training.inputs.make_prepare``).
+        model: a run's model: ``(batch, samples, leads)`` mV -> probabilities.
+        signals: arrays ``(samples_i, leads)`` in mV at the run's rate, after its filter
+            (:func:`ecgtf.data.transforms.decode_signal`).
+        length: the run's window in samples.
+        hop: window hop in samples for crop averaging; None takes the centre window.
         batch_size: windows per forward pass.
-        hop: window hop in samples for averaging over crops; None takes the centre window.
     """
-    indices = np.asarray(indices, dtype=np.int64)
-    if len(indices) == 0:
+    signals = list(signals)
+    if not signals:
         return np.zeros((0, model.output_shape[-1]), dtype=np.float32)
-    infer = tf.function(lambda x: model(prepare(x), training=False), reduce_retracing=True)
-    if hop is None:
-        ds = make_raw_dataset(data, indices, length=length, batch_size=batch_size, training=False)
-        return np.concatenate([infer(x).numpy() for x, _ in ds]).astype(np.float32)
-    from ecgtf.data.crops import predict_averaged
+    infer = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
 
-    signals = [data.signal(int(i)) for i in indices]
-    return predict_averaged(lambda w: infer(tf.convert_to_tensor(w)).numpy(), signals, length, hop,
-                            batch_size=batch_size).astype(np.float32)
+    def predict_fn(batch):
+        return infer(tf.convert_to_tensor(batch)).numpy()
+
+    if hop is None:
+        return predict_windows(predict_fn, np.stack([pad_or_crop(s, length) for s in signals]), batch_size)
+    return predict_averaged(predict_fn, signals, length, hop, batch_size=batch_size).astype(np.float32)
+
+
+def predict_records(model, data, indices, spec, *, batch_size: int = 64) -> np.ndarray:
+    """:func:`predict_signals` for the records at ``indices`` of ``data`` (a ``LoadedData``),
+    with the window and hop of ``spec`` (a :class:`ecgtf.training.runspec.RunSpec`)."""
+    signals = (data.signal(int(i)) for i in np.asarray(indices, dtype=np.int64))
+    return predict_signals(model, signals, length=spec.window_samples, hop=spec.eval_hop_samples,
+                           batch_size=batch_size)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ecgtf.evaluation.thresholds import shift_probabilities  # noqa: F401  (re-exported)
+
 CLASS_WEIGHTS = ("auto", "none")
 DECISION_PRIORS = ("data", "balanced")
 
@@ -42,8 +44,15 @@ def balanced_weights(task, train_labels: np.ndarray, mode: str) -> np.ndarray | 
         raise ValueError(f"--class-weight must be auto or none, got {mode!r}")
     if mode == "none" or task.kind == "multilabel":
         return None
-    counts = np.bincount(_class_index(task, train_labels), minlength=max(2, task.num_outputs)).astype(np.float64)
-    return len(train_labels) / (np.count_nonzero(counts) * np.maximum(counts, 1))
+    from sklearn.utils.class_weight import compute_class_weight
+
+    index = _class_index(task, train_labels)
+    present = np.unique(index)
+    # A class with no training record would weigh as one with a single record (never used
+    # for a record, but its prior shift must be finite).
+    weights = np.full(max(2, task.num_outputs), len(index) / len(present), dtype=np.float64)
+    weights[present] = compute_class_weight("balanced", classes=present, y=index)
+    return weights
 
 
 def record_weights(task, labels: np.ndarray, per_class: np.ndarray | None) -> np.ndarray | None:
@@ -73,19 +82,13 @@ def prior_shift(task, per_class: np.ndarray | None, decision_prior: str = "data"
     return shift - shift.mean()
 
 
-def shift_probabilities(y_prob: np.ndarray, shift: np.ndarray | None) -> np.ndarray:
-    """Softmax probabilities ``(n, classes)`` as the model with ``shift`` in its logits would give."""
-    if shift is None:
-        return y_prob
-    scaled = np.asarray(y_prob, dtype=np.float64) * np.exp(np.asarray(shift, dtype=np.float64))
-    return (scaled / scaled.sum(axis=1, keepdims=True)).astype(np.float32)
-
-
 def _softmax_head(model):
     """The model's output layer when it is a biased Dense layer with a softmax, else None."""
     import keras
 
     head = model.layers[-1]
+    if isinstance(head, keras.Model):  # a run's model: prepare block, then the network
+        return _softmax_head(head)
     activation = getattr(getattr(head, "activation", None), "__name__", "")
     if isinstance(head, keras.layers.Dense) and head.use_bias and activation == "softmax":
         return head

@@ -1,7 +1,8 @@
-"""Reading what a finished run folder saved: config and model, thresholds, per-record predictions."""
+"""Reading what a finished run folder saved: config, input spec and model, thresholds, per-record predictions."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -10,22 +11,116 @@ import os
 PREDICTION_FILES = {"val": "predictions.csv", "test": "test_predictions.csv"}
 
 
-def load_run(run_dir: str):
-    """``(config, model, thresholds)`` of a run folder written by ``train`` (model uncompiled).
+@dataclasses.dataclass
+class Run:
+    """A finished run folder, ready to predict.
+
+    Attributes:
+        dir: the run folder.
+        cfg: its :class:`ecgtf.config.TrainConfig`.
+        spec: its :class:`ecgtf.training.runspec.RunSpec`.
+        model: ``(batch, samples, leads)`` mV at ``spec.sampling_rate`` -> probabilities; its
+            ``prepare`` block makes the network's input (uncompiled).
+        thresholds: the tuned decision thresholds (None when the run saved none).
+        prior_shift: the logit shift folded into the saved model's output (None: none).
+    """
+
+    dir: str
+    cfg: object
+    spec: object
+    model: object
+    thresholds: list | None = None
+    prior_shift: list | None = None
+
+    @property
+    def prepare(self):
+        """The ``prepare`` block: decoded windows (mV) -> the network's input."""
+        from ecgtf.inputs.specs import split_model
+
+        return split_model(self.model)[0]
+
+    @property
+    def network(self):
+        """The trained network (input: what ``prepare`` makes)."""
+        from ecgtf.inputs.specs import split_model
+
+        return split_model(self.model)[1]
+
+
+def load_run(run_dir: str) -> Run:
+    """Reads a run folder written by ``train``: config, input spec, model with its ``prepare``
+    block, thresholds.
+
+    Folders from before ``run_spec.json`` existed load too: their spec is rebuilt from
+    ``config.yaml`` and their network gets the ``prepare`` block that spec describes.
 
     Raises:
-        FileNotFoundError: ``config.yaml`` or ``model.keras`` is missing.
+        FileNotFoundError: the folder, ``config.yaml`` or ``model.keras`` is missing (one line).
+        ValueError: a file is there but cannot be read (one line naming it and why).
     """
     import keras
 
     from ecgtf import config as cfglib
-
+    from ecgtf.inputs.specs import split_model, with_prepare
+    if not os.path.isdir(run_dir):
+        raise FileNotFoundError(f"run folder {run_dir!r} does not exist")
     for name in ("config.yaml", "model.keras"):
         if not os.path.isfile(os.path.join(run_dir, name)):
             raise FileNotFoundError(f"{run_dir!r} is not a finished run folder: {name} is missing")
-    cfg = cfglib.load(os.path.join(run_dir, "config.yaml"))
-    model = keras.models.load_model(os.path.join(run_dir, "model.keras"), compile=False)
-    return cfg, model, read_thresholds(run_dir).get("thresholds")
+    try:
+        cfg = cfglib.load(os.path.join(run_dir, "config.yaml"))
+    except (KeyError, ValueError, TypeError) as err:
+        raise ValueError(f"{os.path.join(run_dir, 'config.yaml')} cannot be read: {err}") from None
+    saved = read_thresholds(run_dir)
+    spec = read_spec(run_dir, cfg)
+    model_path = os.path.join(run_dir, "model.keras")
+    try:
+        model = keras.models.load_model(model_path, compile=False)
+    except Exception as err:  # Keras raises many kinds for a truncated or foreign file
+        raise ValueError(f"{model_path} cannot be loaded ({type(err).__name__}: {str(err).splitlines()[0][:200]})"
+                         ) from None
+    if split_model(model)[0] is None:  # an old run: the network alone
+        model = with_prepare(model, spec.build_prepare(n_leads=spec.n_leads or _old_leads(cfg, model)))
+    return Run(run_dir, cfg, spec, model, saved.get("thresholds"), saved.get("prior_shift"))
+
+
+def read_spec(run_dir: str, cfg=None):
+    """The run's :class:`ecgtf.training.runspec.RunSpec` (rebuilt from ``config.yaml`` for a
+    folder from before ``run_spec.json``), without loading its model."""
+    from ecgtf import config as cfglib
+    from ecgtf.training.runspec import SPEC_FILE, RunSpec
+
+    path = os.path.join(run_dir, SPEC_FILE)
+    if os.path.isfile(path):
+        return RunSpec.load(path)
+    cfg = cfg or cfglib.load(os.path.join(run_dir, "config.yaml"))
+    return _spec_of_old_run(cfg, read_thresholds(run_dir))
+
+
+def _spec_of_old_run(cfg, saved: dict):
+    """The spec of a run folder without ``run_spec.json``, from its ``config.yaml``."""
+    from ecgtf.data.datasets import READERS, synthetic_layout, task_for
+    from ecgtf.training.runspec import make_spec, window_samples
+
+    if not cfg.sampling_rate or not cfg.duration_s:
+        raise ValueError("config.yaml has no sampling_rate or duration_s (not written by train.py)")
+    layout = synthetic_layout(cfg.task) if cfg.dataset == "synthetic" else cfg.dataset
+    task_name = cfg.task or (READERS[layout].default_task if layout in READERS else None)
+    task = task_for(cfg.dataset, task_name, cfg.data_dir, cfg.scoring_dir)
+    spec = make_spec(cfg, task, cfg.sampling_rate, None, window_samples(cfg.duration_s, cfg.sampling_rate))
+    if saved.get("classes"):
+        spec.class_names = list(saved["classes"])
+    return spec
+
+
+def _old_leads(cfg, model) -> int:
+    from ecgtf.data.datasets import READERS, synthetic_layout
+    from ecgtf.models.registry import get_entry
+
+    if get_entry(cfg.model).input_kind in ("raw", "median_beat"):
+        return int(model.inputs[0].shape[-1])
+    layout = synthetic_layout(cfg.task) if cfg.dataset == "synthetic" else cfg.dataset
+    return READERS[layout].expected_leads
 
 
 def read_thresholds(run_dir: str) -> dict:

@@ -25,14 +25,15 @@ import tensorflow as tf
 from ecgtf import config as cfglib
 from ecgtf.config import TrainConfig
 from ecgtf.data.augment import AugmentConfig
-from ecgtf.data.datasets import load_dataset
 from ecgtf.data.pipeline import make_raw_dataset
+from ecgtf.inputs.specs import input_shape_of, split_options, with_prepare
 from ecgtf.models.registry import get_entry
-from ecgtf.training import inputs
+from ecgtf.training.contracts import apply_contract, check_leads, contract_of
 from ecgtf.training.predict import predict_records
 from ecgtf.training.priors import balanced_weights, can_fold, fold_into_head, prior_shift, record_weights
 from ecgtf.training.report import summary_lines, write_json, write_report
 from ecgtf.training.resolve import default_run_dir
+from ecgtf.training.runspec import SPEC_FILE, load_run_data, make_spec, window_samples
 from ecgtf.training.splits import split_run
 
 # ``weight_decay`` is Keras 3's decoupled decay (Adam with it is AdamW); None disables it.
@@ -53,13 +54,6 @@ class RunResult:
     thresholds: list | None
     epochs_run: int
     seconds: float
-
-
-def window_length(cfg: TrainConfig, data) -> int:
-    """Training window in samples: ``duration_s`` at the data's rate, else the longest record."""
-    if cfg.duration_s:
-        return int(round(cfg.duration_s * data.sampling_rate))
-    return int(data.lengths.max())
 
 
 def learning_rate(cfg: TrainConfig, lr: float, steps_per_epoch: int, epochs: int):
@@ -122,10 +116,11 @@ def build_model(entry, cfg: TrainConfig, input_shape, task, builder_opts: dict):
     """
     from ecgtf.models.backbones import BackboneWeightsError
 
-    wanted = {"activation": task.activation, "init_from": cfg.init_from, "freeze": cfg.freeze, **builder_opts}
+    run_keys = {"activation": task.activation, "init_from": cfg.init_from, "freeze": cfg.freeze}
     if cfg.weights is not None:
-        wanted["weights"] = cfg.weights
-    options = inputs.supported_options(entry.builder, wanted)
+        run_keys["weights"] = cfg.weights
+    params = inspect.signature(entry.builder).parameters  # run-wide keys go to the builders that take them
+    options = {**{k: v for k, v in run_keys.items() if k in params}, **builder_opts}
     try:
         return entry.builder(input_shape, task.num_outputs, **options), cfg
     except BackboneWeightsError as err:
@@ -144,17 +139,6 @@ def build_model(entry, cfg: TrainConfig, input_shape, task, builder_opts: dict):
         return entry.builder(input_shape, task.num_outputs, **options), cfg
 
 
-def prepare_run(cfg: TrainConfig):
-    """Loads the data, splits it and builds the model input transform (shared with evaluate)."""
-    data = load_dataset(cfg.dataset, cfg.data_dir, task=cfg.task, sampling_rate=cfg.sampling_rate,
-                        strict=cfg.strict, cache_root=cfg.cache_dir, signal_filter=cfg.signal_filter,
-                        scoring_dir=cfg.scoring_dir, synthetic_n=cfg.synthetic_n, seed=cfg.seed)
-    entry = get_entry(cfg.model)
-    input_opts, builder_opts = inputs.split_options(entry, cfg.model_options)
-    prepare = inputs.make_prepare(entry, data.sampling_rate, cfg.standardize, input_opts)
-    return data, entry, prepare, builder_opts
-
-
 def train(cfg: TrainConfig) -> RunResult:
     """Runs one training as configured and writes the run folder."""
     start = time.perf_counter()
@@ -166,11 +150,21 @@ def train(cfg: TrainConfig) -> RunResult:
     os.makedirs(run_dir, exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)
 
-    data, entry, prepare, builder_opts = prepare_run(cfg)
-    length = window_length(cfg, data)
+    entry = get_entry(cfg.model)
+    _, builder_opts = split_options(entry, cfg.model_options)  # unknown --option keys stop here
+    contract = contract_of(entry, cfg)
+    cfg = apply_contract(cfg, contract, say=_say)
+    data = load_run_data(cfg)
+    check_leads(contract, data.lead_names)
+    if len(data) == 0:
+        raise ValueError(f"no usable records for task {data.task.name} in {data.data_dir} "
+                         f"({len(data.skipped)} skipped; see skipped.csv)")
+    length = window_samples(cfg.duration_s, data.sampling_rate, data.lengths)
     cfg = dataclasses.replace(cfg, out=run_dir, task=data.task.name, duration_s=length / data.sampling_rate,
                               sampling_rate=cfg.sampling_rate or data.sampling_rate)
     task = data.task
+    spec = make_spec(cfg, task, data.sampling_rate, data.lead_names, length)
+    prepare = spec.build_prepare()
     data.skipped.to_csv(os.path.join(run_dir, "skipped.csv"), index=False)
     _say(f"{data.name} ({data.data_dir}): {len(data)} records for task {task.name}, "
          f"{data.sampling_rate:g} Hz, loaded in {data.load_seconds:.1f} s"
@@ -192,17 +186,18 @@ def train(cfg: TrainConfig) -> RunResult:
     _say(f"split: {len(parts['train'])} train, {len(parts['val'])} validation, {len(parts['test'])} test; "
          f"train classes: {_counts(task, data.labels[parts['train']])}")
 
-    n_leads = len(data.lead_names)
-    input_shape = inputs.model_input_shape(prepare, length, n_leads)
-    model, cfg = build_model(entry, cfg, input_shape, task, builder_opts)
+    input_shape = input_shape_of(prepare)
+    network, cfg = build_model(entry, cfg, input_shape, task, builder_opts)
+    model = with_prepare(network, prepare)
     cfglib.save(cfg, os.path.join(run_dir, "config.yaml"))
+    spec.save(os.path.join(run_dir, SPEC_FILE))
     _say(f"model {cfg.model}: input {input_shape} from {length}-sample windows, "
-         f"{model.count_params():,} parameters")
+         f"{network.count_params():,} parameters")
 
     per_class = balanced_weights(task, data.labels[parts["train"]], cfg.class_weight)
     weights = record_weights(task, data.labels, per_class)
     shift = prior_shift(task, per_class, cfg.decision_prior)
-    if shift is not None and not can_fold(model):
+    if shift is not None and not can_fold(network):
         _say(f"note: the output of {cfg.model} is not a softmax Dense layer, so its class-weighted "
              "probabilities are kept (as with --decision-prior balanced)")
         shift = None
@@ -210,12 +205,10 @@ def train(cfg: TrainConfig) -> RunResult:
                                 seed=cfg.seed, augment_config=AugmentConfig() if cfg.augment else None,
                                 sample_weights=weights)
     train_ds = train_ds.map(lambda x, *rest: (prepare(x), *rest), num_parallel_calls=tf.data.AUTOTUNE)
-    val_ds = make_raw_dataset(data, parts["val"], length=length, batch_size=max(cfg.batch_size, 32),
-                              training=False)
-    val_ds = val_ds.map(lambda x, y: (prepare(x), y), num_parallel_calls=tf.data.AUTOTUNE).cache()
+    val_ds = validation_dataset(data, parts["val"], prepare, length, batch_size=max(cfg.batch_size, 32))
 
     steps = math.ceil(len(parts["train"]) / cfg.batch_size)
-    epochs_run = _fit_phases(model, entry, task, cfg, run_dir, train_ds, val_ds, steps, shift)
+    epochs_run = _fit_phases(network, model, entry, task, cfg, run_dir, train_ds, val_ds, steps, shift)
 
     best_path = os.path.join(run_dir, "model.keras")
     checkpointed = os.path.isfile(best_path)
@@ -227,8 +220,7 @@ def train(cfg: TrainConfig) -> RunResult:
              "class frequencies (--decision-prior data)")
     if shift is not None or not checkpointed:  # without a checkpoint (no finite score) keep the last epoch
         model.save(best_path)
-    hop = int(round(cfg.eval_hop_s * data.sampling_rate)) if cfg.eval_hop_s else None
-    y_prob = predict_records(model, data, parts["val"], length=length, prepare=prepare, hop=hop)
+    y_prob = predict_records(model, data, parts["val"], spec)
     y_true = data.labels[parts["val"]]
     from ecgtf.evaluation.thresholds import tune_thresholds
 
@@ -240,7 +232,7 @@ def train(cfg: TrainConfig) -> RunResult:
     metrics = write_report(task, y_true, y_prob, run_dir, thresholds=thresholds,
                            history_csv=os.path.join(run_dir, "history.csv"), record_ids=ids[parts["val"]])
     if len(parts["test"]):
-        y_test = predict_records(model, data, parts["test"], length=length, prepare=prepare, hop=hop)
+        y_test = predict_records(model, data, parts["test"], spec)
         write_report(task, data.labels[parts["test"]], y_test, run_dir, thresholds=thresholds,
                      metrics_name="test_metrics.json", prefix="test_", record_ids=ids[parts["test"]])
     seconds = time.perf_counter() - start
@@ -251,8 +243,20 @@ def train(cfg: TrainConfig) -> RunResult:
     return RunResult(run_dir, metrics, thresholds, epochs_run, seconds)
 
 
-def _fit_phases(model, entry, task, cfg, run_dir, train_ds, val_ds, steps_per_epoch: int, shift=None) -> int:
-    """Fits phase 1 (and phase 2 from ``unfreeze_after`` when the model supports it)."""
+def validation_dataset(data, indices, prepare, length: int, batch_size: int = 32) -> tf.data.Dataset:
+    """``(network input, y)`` batches of the centre windows of ``indices``, cached: what the
+    network sees in training's per-epoch validation pass."""
+    ds = make_raw_dataset(data, indices, length=length, batch_size=batch_size, training=False)
+    return ds.map(lambda x, y: (prepare(x), y), num_parallel_calls=tf.data.AUTOTUNE).cache()
+
+
+def _fit_phases(model, saved_model, entry, task, cfg, run_dir, train_ds, val_ds, steps_per_epoch: int,
+                shift=None) -> int:
+    """Fits phase 1 (and phase 2 from ``unfreeze_after`` when the model supports it).
+
+    ``model`` is the network that trains (on prepared inputs from ``tf.data``);
+    ``saved_model`` is the same network behind its ``prepare`` block, which the checkpoint saves.
+    """
     two_phase = cfg.unfreeze_after is not None and 0 < cfg.unfreeze_after < cfg.epochs
     if cfg.unfreeze_after is not None and entry.unfreeze is None:
         _say(f"note: model {cfg.model} has no second phase; --unfreeze-after is ignored")
@@ -282,10 +286,10 @@ def _fit_phases(model, entry, task, cfg, run_dir, train_ds, val_ds, steps_per_ep
             _say("resume: phase 1 finished earlier; continuing with phase 2")
             continue
         if number == 2:
-            model = entry.unfreeze(model)
+            entry.unfreeze(model)
             _say(f"phase 2 from epoch {first + 1}: {_trainable(model):,} trainable parameters, lr {lr:g}")
         compile_model(model, task, cfg, learning_rate(cfg, lr, steps_per_epoch, last - first))
-        callbacks = _callbacks(task, cfg, run_dir, val_ds, phase=number, shift=shift)
+        callbacks = _callbacks(task, cfg, run_dir, val_ds, saved_model, phase=number, shift=shift)
         model.fit(train_ds, epochs=last, shuffle=False, initial_epoch=first, callbacks=callbacks,
                   verbose=cfg.verbose if cfg.verbose is not None else (1 if sys.stdout.isatty() else 2))
         if number == 1 and two_phase:
@@ -317,7 +321,19 @@ def frozen_layers(model) -> list[str]:
     return [layer.name for layer in model.layers if layer.weights and not layer.trainable]
 
 
-def _callbacks(task, cfg, run_dir, val_ds, phase: int, shift=None) -> list:
+class _SaveWithPrepare(keras.callbacks.ModelCheckpoint):
+    """``ModelCheckpoint`` that saves the run's whole model (``prepare`` block + the network
+    being fitted, which shares its weights) instead of the network alone."""
+
+    def __init__(self, saved_model, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._saved_model = saved_model
+
+    def set_model(self, model):
+        super().set_model(self._saved_model)
+
+
+def _callbacks(task, cfg, run_dir, val_ds, saved_model, phase: int, shift=None) -> list:
     from ecgtf.callbacks import ConfusionMatrixImage, ValidationScores, WandbLogger
 
     monitor = f"val_{task.main_score}"
@@ -325,8 +341,8 @@ def _callbacks(task, cfg, run_dir, val_ds, phase: int, shift=None) -> list:
     scores = ValidationScores(task, val_ds, prior_shift=shift)
     callbacks = [
         scores,
-        keras.callbacks.ModelCheckpoint(os.path.join(run_dir, "model.keras"), monitor=monitor, mode="max",
-                                        save_best_only=True, initial_value_threshold=best),
+        _SaveWithPrepare(saved_model, os.path.join(run_dir, "model.keras"), monitor=monitor, mode="max",
+                         save_best_only=True, initial_value_threshold=best),
         ConfusionMatrixImage(scores, list(task.classes), os.path.join(run_dir, "epochs"),
                              tensorboard_dir=os.path.join(run_dir, "tensorboard"), use_wandb=cfg.wandb),
         keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True),

@@ -1,0 +1,33 @@
+"""One-line errors for the command-line scripts.
+
+Scripts keep ``main(argv)`` raising ordinary exceptions (so tests and callers see them) and
+run it through :func:`run_cli`, which turns a user's mistake (a missing file, a bad value, an
+unknown name, an unreadable record) into one line on stderr and exit code 2, instead of a
+traceback. Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    from ecgtf.data.record import RecordError
+
+    return (FileNotFoundError, NotADirectoryError, IsADirectoryError, KeyError, ValueError, RecordError)
+
+
+def message(err: BaseException) -> str:
+    """The error's text on one line (``KeyError`` without its quotes)."""
+    text = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
+    return " ".join(str(text).split())
+
+
+def run_cli(main, argv=None) -> int:
+    """Runs ``main(argv)``; a user error prints ``error: ...`` on one line and returns 2."""
+    try:
+        main(argv)
+    except user_errors() as err:
+        print(f"error: {message(err)}", file=sys.stderr)
+        return 2
+    return 0

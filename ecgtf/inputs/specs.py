@@ -1,0 +1,176 @@
+"""Input kinds: one table from each kind to its options, preprocessing, data source and drawing.
+
+A model's registry entry names its input kind; :data:`INPUT_SPECS` says, for that kind:
+
+* ``options``: a typed dataclass of the kind's ``--option`` keys. :func:`split_options`
+  sends every other key to the model builder, and a key that neither takes raises an error
+  listing the accepted keys (``--option image_sise=...`` is not silently ignored).
+* ``step``: the kind's layer after pad/crop and standardisation (:func:`build_prepare`); the
+  whole ``prepare`` block is saved inside ``model.keras``.
+* ``graph_op``: whether that block is made of TensorFlow graph ops only (needed for a
+  SavedModel export). The median beat is not: it runs NumPy/SciPy QRS detection through
+  ``tf.numpy_function``.
+* ``source``: where its data comes from.
+* ``draw``: how the Grad-CAM gallery draws an explained input (a key of
+  ``ecgtf.explain.gallery.DRAWERS``).
+
+The whole-record steps (resampling to the run's rate, the zero-phase band-pass) stay at decode,
+in :func:`ecgtf.data.transforms.decode_signal`, which the record store, the gallery and every
+other consumer call; the run records them in its :class:`ecgtf.training.runspec.RunSpec`.
+They are not graph ops: ``sosfiltfilt`` runs forwards and backwards over the whole record.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from typing import Callable
+
+import keras
+
+from ecgtf.data import beats as beatlib
+from ecgtf.data import spectrogram as speclib
+from ecgtf.inputs.layers import CenterCropOrPad, MedianBeat, Standardize
+
+
+@dataclasses.dataclass(frozen=True)
+class RawOptions:
+    """The raw signal takes no options."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SpectrogramOptions:
+    """Options of the log-STFT image (see :func:`ecgtf.data.spectrogram.spectrogram_image`)."""
+
+    image_size: tuple = speclib.DEFAULT_IMAGE_SIZE  # (H, W) pixels
+    window_s: float = speclib.DEFAULT_WINDOW_S
+    hop_s: float = speclib.DEFAULT_HOP_S
+    max_freq_hz: float | None = speclib.DEFAULT_MAX_FREQ_HZ
+    fft_length: int | None = None
+    channels: str = "mean"
+
+    def __post_init__(self):
+        object.__setattr__(self, "image_size", tuple(int(s) for s in self.image_size))
+        if self.channels not in speclib.CHANNEL_MODES:
+            raise ValueError(f"unknown channels {self.channels!r}; valid: {', '.join(speclib.CHANNEL_MODES)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class MedianBeatOptions:
+    """Window of the median beat around the QRS fiducial point, in seconds."""
+
+    before_s: float = beatlib.DEFAULT_BEFORE_S
+    after_s: float = beatlib.DEFAULT_AFTER_S
+
+
+def _spectrogram_step(options: SpectrogramOptions, sampling_rate: float):
+    return speclib.SpectrogramImage(sampling_rate, name="spectrogram", **dataclasses.asdict(options))
+
+
+def _beat_step(options: MedianBeatOptions, sampling_rate: float):
+    return MedianBeat(sampling_rate, options.before_s, options.after_s, name="median_beat")
+
+
+@dataclasses.dataclass(frozen=True)
+class InputSpec:
+    """What one input kind is; see the module docstring."""
+
+    kind: str
+    options: type
+    step: Callable | None
+    graph_op: bool
+    source: str
+    draw: str
+    note: str = ""
+
+
+INPUT_SPECS: dict[str, InputSpec] = {
+    "raw": InputSpec("raw", RawOptions, None, True,
+                     "windows of the decoded record (mV, run rate)", "signal"),
+    "median_beat": InputSpec("median_beat", MedianBeatOptions, _beat_step, False,
+                             "windows of the decoded record (mV, run rate)", "beat",
+                             "the median beat runs NumPy/SciPy QRS detection through tf.numpy_function: "
+                             "it is saved in model.keras but cannot be part of a SavedModel graph"),
+    "spectrogram": InputSpec("spectrogram", SpectrogramOptions, _spectrogram_step, True,
+                             "windows of the decoded record (mV, run rate)", "spectrogram"),
+}
+
+
+def get_spec(kind: str) -> InputSpec:
+    """The :class:`InputSpec` of ``kind``; unknown kinds list the valid ones."""
+    if kind not in INPUT_SPECS:
+        raise KeyError(f"unknown input kind {kind!r}; valid: {', '.join(INPUT_SPECS)}")
+    return INPUT_SPECS[kind]
+
+
+def option_names(kind: str) -> list[str]:
+    return [f.name for f in dataclasses.fields(get_spec(kind).options)]
+
+
+def builder_option_names(builder) -> list[str] | None:
+    """Keyword options a model builder takes (None: any, it has ``**kwargs``)."""
+    params = inspect.signature(builder).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return None
+    return [n for n in params if n not in ("input_shape", "num_classes")]
+
+
+def split_options(entry, options: dict) -> tuple[object, dict]:
+    """``(input options dataclass, builder options)`` of a model's ``--option`` keys.
+
+    Raises:
+        ValueError: a key that neither the input kind nor the builder takes, naming the kind
+            it belongs to when it is another kind's option, and listing the accepted keys.
+    """
+    spec = get_spec(entry.input_kind)
+    input_keys = option_names(spec.kind)
+    builder_keys = builder_option_names(entry.builder)
+    unknown = [k for k in options if k not in input_keys and builder_keys is not None and k not in builder_keys]
+    if unknown:
+        elsewhere = {k: kind for k in unknown for kind in INPUT_SPECS if kind != spec.kind and k in option_names(kind)}
+        why = "; ".join(f"{k} is an option of the {kind} input" for k, kind in elsewhere.items())
+        accepted = sorted(set(input_keys) | set(builder_keys or ()))
+        raise ValueError(f"model {entry.name} (input kind {spec.kind}) does not take option(s) "
+                         f"{', '.join(unknown)}{f' ({why})' if why else ''}; accepted: {', '.join(accepted)}")
+    input_opts = spec.options(**{k: v for k, v in options.items() if k in input_keys})
+    return input_opts, {k: v for k, v in options.items() if k not in input_keys}
+
+
+def build_prepare(kind: str, options, *, sampling_rate: float, window_samples: int, n_leads: int,
+                  standardize: bool) -> keras.Sequential:
+    """The ``prepare`` block: ``(batch, samples, leads)`` mV -> the network's input.
+
+    Centre crop or zero-pad to ``window_samples`` (a no-op on training windows), per-lead
+    standardisation when the run asks for it, then the kind's step.
+    """
+    spec = get_spec(kind)
+    steps = [CenterCropOrPad(window_samples, name="crop_or_pad")]
+    if standardize:
+        steps.append(Standardize(name="standardize"))
+    if spec.step is not None:
+        steps.append(spec.step(options, float(sampling_rate)))
+    return keras.Sequential([keras.Input((None, int(n_leads)), name="signal_mv"), *steps], name="prepare")
+
+
+def input_shape_of(prepare: keras.Model) -> tuple[int, ...]:
+    """The network's input shape (without batch) that ``prepare`` makes."""
+    return tuple(int(d) for d in prepare.output_shape[1:])
+
+
+def with_prepare(network: keras.Model, prepare: keras.Model) -> keras.Model:
+    """One model ``(batch, samples, leads) mV -> outputs``: ``prepare`` then ``network``."""
+    inputs = keras.Input(prepare.input_shape[1:], name="signal_mv")
+    return keras.Model(inputs, network(prepare(inputs)), name=f"{network.name}_on_signal")
+
+
+def split_model(model: keras.Model) -> tuple[keras.Model | None, keras.Model]:
+    """``(prepare, network)`` of a model from :func:`with_prepare`; ``(None, model)`` otherwise."""
+    names = [layer.name for layer in model.layers]
+    if "prepare" not in names:
+        return None, model
+    return model.get_layer("prepare"), model.layers[-1]
+
+
+def is_graph_only(prepare: keras.Model) -> bool:
+    """Whether every layer of ``prepare`` is a TensorFlow graph op (SavedModel export)."""
+    return all(getattr(layer, "graph_op", True) for layer in prepare.layers)
