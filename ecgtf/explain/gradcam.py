@@ -20,6 +20,11 @@ class 1 with ``+logit`` and class 0 with ``-logit``.
 Every heatmap is scaled to [0, 1] by its own maximum (all zeros when the class has no
 positive evidence).
 
+A 1-D heatmap is the same for every lead. Which lead mattered comes from
+:func:`lead_attribution`: integrated gradients (or gradient x input) of the same class
+score with respect to the input, summed over time per lead, signed and unnormalised;
+:func:`input_attribution` gives the per-sample map ``(batch, samples, leads)``.
+
 References:
     Selvaraju et al., "Grad-CAM: Visual Explanations from Deep Networks via
     Gradient-based Localization", ICCV 2017.
@@ -27,6 +32,7 @@ References:
     Convolutional Networks", WACV 2018.
     Simonyan et al., "Deep Inside Convolutional Networks: Visualising Image
     Classification Models and Saliency Maps", ICLR workshop 2014.
+    Sundararajan et al., "Axiomatic Attribution for Deep Networks", ICML 2017.
 """
 
 from __future__ import annotations

@@ -143,8 +143,10 @@ def plot_raw(signal_mv: np.ndarray, heatmap: np.ndarray, sampling_rate: float, p
         colours = [TOWARDS if v >= 0 else AWAY for v in scores]
         bars.barh(offsets, scores, height=0.6 * spacing, color=colours)
         bars.axvline(0.0, color="black", linewidth=0.6)
-        peak = float(np.max(np.abs(scores))) if np.any(scores) else 1.0
-        bars.set_xlim(-1.9 * peak if scores.min() < 0 else -0.15 * peak, 1.9 * peak if scores.max() > 0 else 0.15 * peak)
+        peak = float(np.nanmax(np.abs(scores))) if np.any(np.isfinite(scores)) else 0.0
+        peak = peak if peak > 0 else 1.0
+        bars.set_xlim(-1.9 * peak if scores.min() < 0 else -0.15 * peak,
+                      1.9 * peak if scores.max() > 0 else 0.15 * peak)
         for y, v in zip(offsets, scores):
             bars.text(v + (0.06 * peak if v >= 0 else -0.06 * peak), y, f"{v:+.2g}", fontsize=7, va="center",
                       ha="left" if v >= 0 else "right")
@@ -154,7 +156,8 @@ def plot_raw(signal_mv: np.ndarray, heatmap: np.ndarray, sampling_rate: float, p
         bars.set_xlabel(lead_scores_label, fontsize=9)
         for side in ("top", "right", "left"):
             bars.spines[side].set_visible(False)
-    fig.colorbar(band, ax=ax, fraction=0.02, pad=0.03, shrink=0.6 if leads >= 4 else 1.0, aspect=30, label="heatmap (time)")
+    fig.colorbar(band, ax=ax, fraction=0.02, pad=0.03, shrink=0.6 if leads >= 4 else 1.0, aspect=30,
+                 label="heatmap (time)")
     if title:
         fig.suptitle(title, fontsize=10)
     return _save(fig, path, dpi)
