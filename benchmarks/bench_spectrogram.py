@@ -31,9 +31,9 @@ def bench_pipeline(x: np.ndarray, sampling_rate: float, image_size, batches: int
     import keras
     import tensorflow as tf
 
-    from ecgtf.data.spectrogram import SpectrogramImage, make_spectrogram_fn
+    from ecgtf.data.spectrogram import SpectrogramImage
 
-    fn = make_spectrogram_fn(sampling_rate, image_size=image_size)
+    fn = SpectrogramImage(sampling_rate, image_size=image_size)
     ds = (tf.data.Dataset.from_tensors(x).repeat(batches).map(fn, num_parallel_calls=tf.data.AUTOTUNE)
           .prefetch(tf.data.AUTOTUNE))
 

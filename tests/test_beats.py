@@ -12,7 +12,7 @@ from wfdb.processing import compare_annotations
 from ecgtf.data import beats
 from ecgtf.data.synthetic import LEADS_12, synthesize_ecg
 from ecgtf.models import get_entry, get_model, list_models
-from ecgtf.training import inputs
+from ecgtf.inputs.specs import MedianBeatOptions, build_prepare, input_shape_of, is_graph_only, split_options
 
 
 def gaussian(t, centre_s, width_s):
@@ -122,10 +122,12 @@ def test_pipeline_transform_runs_in_tf_data_and_matches_numpy():
     assert entry.input_kind == "median_beat" and "beat_cnn" in list_models("median_beat")
     fs = 100.0
     batch = np.stack([beat_train(fs, np.arange(0.5, 9.5, p), seed=i) for i, p in enumerate((0.7, 1.0))])
-    input_opts, builder_opts = inputs.split_options(entry, {"after_s": 0.6, "dropout": 0.2})
-    assert input_opts == {"after_s": 0.6} and builder_opts == {"dropout": 0.2}
-    prepare = inputs.make_prepare(entry, fs, standardize=False, input_options=input_opts)
-    assert inputs.model_input_shape(prepare, 1000, 12) == (90, 12)
+    input_opts, builder_opts = split_options(entry, {"after_s": 0.6, "dropout": 0.2})
+    assert input_opts == MedianBeatOptions(after_s=0.6) and builder_opts == {"dropout": 0.2}
+    prepare = build_prepare("median_beat", input_opts, sampling_rate=fs, window_samples=1000, n_leads=12,
+                            standardize=False)
+    assert input_shape_of(prepare) == (90, 12)
+    assert not is_graph_only(prepare)  # said in the spec: a SavedModel export cannot hold it
     got = next(iter(tf.data.Dataset.from_tensor_slices(batch).batch(2).map(prepare)))
     np.testing.assert_allclose(got.numpy(), beats.median_beats(batch, fs, after_s=0.6), atol=1e-6)
 
@@ -161,7 +163,7 @@ def test_train_and_evaluate_a_beat_run_end_to_end(tmp_path):
                                 "2", "--test-folds", "3", "--epochs", "2", "--cache-dir", str(tmp_path / "cache"),
                                 "--out", str(run), "--verbose", "0"])
     model = keras.models.load_model(run / "model.keras", compile=False)
-    assert tuple(model.inputs[0].shape[1:]) == (80, 12)
+    assert tuple(model.get_layer("prepare").output.shape[1:]) == (80, 12)  # the network sees the beat
     assert os.path.isfile(run / "test_metrics.json")
     again = evaluate_script.main(["--run", result.run_dir, "--split", "val", "--out", str(tmp_path / "ev.json")])
     assert again["macro_auc"] == pytest.approx(result.metrics["macro_auc"], abs=1e-6)

@@ -1,4 +1,5 @@
-"""scripts/gradcam.py on fake run folders of each input kind (raw, spectrogram, image)."""
+"""scripts/gradcam.py on run folders of each input kind (raw, median beat, spectrogram), written the
+way runs before ``run_spec.json`` were (config.yaml + the network alone)."""
 
 import importlib.util
 import json
@@ -114,7 +115,7 @@ def test_spectrogram_run(tmp_path):
     out = str(tmp_path / "spec.png")
     row = _script().main(["--run", run_dir, "--input", rec, "--out", out])
     _assert_png(out)
-    assert row["predicted"].startswith("class ")
+    assert row["predicted"] in ("N", "A", "O", "~")  # the classes of the run's task (af4)
 
 
 def test_median_beat_run_draws_the_beat(tmp_path, monkeypatch):
@@ -140,18 +141,6 @@ def test_median_beat_run_draws_the_beat(tmp_path, monkeypatch):
     np.save(tmp_path / "three.npy", np.zeros((400, 3), np.float32))
     with pytest.raises(ValueError, match="2 lead"):
         _script().main(["--run", run_dir, "--input", str(tmp_path / "three.npy"), "--out", out])
-
-
-def test_image_run(tmp_path):
-    keras.utils.set_random_seed(0)
-    cfg = TrainConfig(model="tiny_image_cnn", dataset="synthetic", sampling_rate=RATE, duration_s=DURATION_S)
-    run_dir = _run(tmp_path, "image_run", cfg, _cnn_2d(32, 3, "softmax"))
-    image = np.random.default_rng(0).uniform(size=(40, 40, 3)).astype(np.float32)
-    np.save(tmp_path / "page.npy", image)
-    out = str(tmp_path / "image.png")
-    row = _script().main(["--run", run_dir, "--input", str(tmp_path / "page.npy"), "--class", "2", "--out", out])
-    _assert_png(out)
-    assert row["explained"] == "class 2"
 
 
 def test_batch_mode_gallery(raw_run, tmp_path):

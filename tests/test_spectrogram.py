@@ -7,7 +7,7 @@ import scipy.signal
 import tensorflow as tf
 
 from ecgtf.data.spectrogram import (CHANNEL_MODES, SpectrogramImage, frame_params, log_spectrogram,
-                                    make_spectrogram_fn, spectrogram_image, stft_magnitude)
+                                    spectrogram_image, stft_magnitude)
 
 FS = 300.0
 
@@ -72,7 +72,7 @@ def test_image_rows_are_frequency_high_on_top():
 
 def test_unknown_channels_lists_valid():
     with pytest.raises(ValueError, match="first3"):
-        make_spectrogram_fn(FS, channels="rgb")
+        SpectrogramImage(FS, channels="rgb")
     assert set(CHANNEL_MODES) == {"mean", "first3", "multires"}
 
 
@@ -91,8 +91,7 @@ def test_multires_channels_are_the_mean_image_at_each_window():
 def test_fn_in_tf_data_matches_layer_and_round_trips(tmp_path):
     x = _signals(batch=4, seconds=9.0)
     y = np.zeros((4, 1), np.float32)
-    fn = make_spectrogram_fn(FS, image_size=(75, 80), window_s=0.5, hop_s=0.05, max_freq_hz=50.0,
-                             fft_length=None)
+    fn = SpectrogramImage(FS, image_size=(75, 80), window_s=0.5, hop_s=0.05, max_freq_hz=50.0, fft_length=None)
     ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(2).map(lambda a, b: (fn(a), b))
     from_ds = np.concatenate([a.numpy() for a, _ in ds])
     layer = SpectrogramImage(FS, image_size=(75, 80))

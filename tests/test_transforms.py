@@ -1,5 +1,6 @@
 """Signal transforms: checked against SciPy and against the property each one promises."""
 
+import keras
 import numpy as np
 import pytest
 import scipy.signal
@@ -7,8 +8,7 @@ import tensorflow as tf
 
 from ecgtf.data import transforms
 from ecgtf.data.augment import AugmentConfig, add_baseline_wander, augment, scale_amplitude, time_shift
-from ecgtf.data.pipeline import standardize_tf, window
-from ecgtf.training.inputs import standardize_batch
+from ecgtf.inputs.layers import CenterCropOrPad, Standardize
 
 FS = 250.0
 
@@ -63,29 +63,41 @@ def test_resample_matches_scipy_resample_poly():
 def test_pad_or_crop_modes():
     x = np.arange(10, dtype=np.float32)[:, None]
     assert transforms.pad_or_crop(x, 4)[:, 0].tolist() == [3, 4, 5, 6]
-    assert transforms.pad_or_crop(x, 4, mode="start")[:, 0].tolist() == [0, 1, 2, 3]
+    assert transforms.pad_or_crop(x, 4, start=0)[:, 0].tolist() == [0, 1, 2, 3]
+    assert transforms.pad_or_crop(x, 4, start=9)[:, 0].tolist() == [2, 3, 4, 5]  # 9 mod 7 possible starts
     padded = transforms.pad_or_crop(x[:2], 6)
     assert padded[:, 0].tolist() == [0, 0, 0, 1, 0, 0]
     assert transforms.pad_or_crop(x[:2], 4, pad_mode="end")[:, 0].tolist() == [0, 1, 0, 0]
-    crop = transforms.pad_or_crop(x, 4, mode="random", rng=np.random.default_rng(1))
-    assert crop.shape == (4, 1) and np.all(np.diff(crop[:, 0]) == 1)
-    with pytest.raises(ValueError, match="mode"):
-        transforms.pad_or_crop(x, 4, mode="middle")
+    with pytest.raises(ValueError, match="pad_mode"):
+        transforms.pad_or_crop(x, 4, pad_mode="middle")
 
 
-def test_window_matches_pad_or_crop():
-    x = np.random.default_rng(0).standard_normal((50, 3)).astype(np.float32)
-    np.testing.assert_array_equal(window(x, 20), transforms.pad_or_crop(x, 20))
-    np.testing.assert_array_equal(window(x, 80), transforms.pad_or_crop(x, 80))
-    np.testing.assert_array_equal(window(x, 20, start_hint=7), x[7:27])
+@pytest.mark.parametrize("n", [7, 10, 11, 16, 23])
+def test_crop_or_pad_layer_matches_numpy(n):
+    x = np.random.default_rng(n).standard_normal((2, n, 3)).astype(np.float32)
+    layer = CenterCropOrPad(10)
+    dynamic = keras.Sequential([keras.Input((None, 3)), layer])
+    for i in range(2):
+        np.testing.assert_array_equal(np.asarray(dynamic(x))[i], transforms.pad_or_crop(x[i], 10))
 
 
-def test_standardize_numpy_and_tf_agree():
-    x = np.random.default_rng(0).normal(3.0, 2.0, (400, 12)).astype(np.float32)
-    ref = transforms.standardize(x)
-    np.testing.assert_allclose(standardize_tf(tf.constant(x)).numpy(), ref, atol=1e-4)
-    np.testing.assert_allclose(standardize_batch(tf.constant(x[None])).numpy()[0], ref, atol=1e-4)
-    assert np.allclose(ref.mean(0), 0, atol=1e-5) and np.allclose(ref.std(0), 1, atol=1e-3)
+def test_standardize_layer():
+    x = np.random.default_rng(0).normal(3.0, 2.0, (2, 400, 12)).astype(np.float32)
+    out = np.asarray(Standardize()(x))
+    ref = (x - x.mean(1, keepdims=True)) / (x.std(1, keepdims=True) + 1e-6)
+    np.testing.assert_allclose(out, ref, atol=1e-4)
+    assert np.allclose(out.mean(1), 0, atol=1e-5) and np.allclose(out.std(1), 1, atol=1e-3)
+
+
+def test_decode_signal_resamples_then_filters():
+    x = tone(5, seconds=4) + 1.0  # offset removed by the band-pass
+    y = transforms.decode_signal(x, FS, 250, "bandpass")
+    ref = transforms.bandpass(transforms.resample(x, FS, 250), 250, 0.5, 40.0)
+    np.testing.assert_array_equal(y, ref)
+    assert abs(float(y.mean())) < 0.05
+    np.testing.assert_array_equal(transforms.decode_signal(x, FS, FS), x)
+    with pytest.raises(ValueError, match="signal_filter"):
+        transforms.decode_signal(x, FS, FS, "lowpass")
 
 
 def test_augmentations_change_signal_within_bounds():

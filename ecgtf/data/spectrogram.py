@@ -26,16 +26,14 @@ are therefore roughly in [-3, 3], close to the [-1, 1] range ImageNet backbones
 expect, without a per-backbone preprocessing step. Leads become 3 channels through
 ``CHANNEL_MODES`` (a single lead is repeated 3 times).
 
-Where to compute it: in ``tf.data`` (``make_spectrogram_fn`` as a batch map), not
-inside the model. ``benchmarks/bench_spectrogram.py`` on the shared 2-core CPU
-(batch 16, 9 s crops, 99x99) measured ~1,200 signals/s for both the ``tf.data`` map
-and the in-model ``SpectrogramImage`` layer, against ~43 signals/s consumed by a
-frozen-backbone ``inception_spectrogram`` training step (~17 in phase 2) and ~56
-for inference: the spectrogram is never the bottleneck, so the speed does not
-decide. ``tf.data`` wins on the rest: the map overlaps with training through
-prefetch, the model's input stays the image (``input_kind="spectrogram"``, Grad-CAM
-maps in spectrogram pixels), and the same function serves crop-averaged evaluation.
-``SpectrogramImage`` is there for an end-to-end exported model.
+Where it runs: ``SpectrogramImage`` is a step of the run's ``prepare`` block
+(:mod:`ecgtf.inputs`), saved inside ``model.keras``. Training applies that block in ``tf.data``
+(it overlaps with the training step through prefetch, and the network's input stays the
+image, so Grad-CAM maps are in spectrogram pixels); prediction from a saved model runs it in
+the model. ``benchmarks/bench_spectrogram.py`` on the shared 2-core CPU (batch 16, 9 s crops,
+99x99) measured ~1,200 signals/s both ways, against ~43 signals/s consumed by a frozen-backbone
+``inception_spectrogram`` training step (~17 in phase 2) and ~56 for inference: the
+spectrogram is never the bottleneck.
 """
 
 from __future__ import annotations
@@ -209,32 +207,6 @@ def _to_image(spec: tf.Tensor, size: tuple[int, int]) -> tf.Tensor:
     """``(batch, frames, bins, c)`` -> ``(batch, H, W, c)``, high frequencies on top."""
     spec = tf.reverse(tf.transpose(spec, [0, 2, 1, 3]), [1])
     return tf.image.resize(spec, size, method="bilinear", antialias=True)
-
-
-def make_spectrogram_fn(sampling_rate: float, image_size=DEFAULT_IMAGE_SIZE, window_s: float = DEFAULT_WINDOW_S,
-                        hop_s: float = DEFAULT_HOP_S, max_freq_hz: float | None = DEFAULT_MAX_FREQ_HZ,
-                        fft_length: int | None = None, eps: float = DEFAULT_EPS, channels: str = "mean"):
-    """A batch transform ``fn(batch_signals) -> images`` for ``tf.data`` maps or eager use.
-
-    Args:
-        sampling_rate: Hz.
-        image_size: ``(H, W)`` of the images.
-        window_s, hop_s, max_freq_hz, fft_length, eps, channels: see :func:`spectrogram_image`.
-
-    Returns:
-        A ``tf.function`` mapping ``(batch, samples, leads)`` float32 mV to
-        ``(batch, H, W, 3)`` float32, e.g. ``ds.map(lambda x, y: (fn(x), y))``.
-    """
-    if channels not in CHANNEL_MODES:
-        raise ValueError(f"unknown channels {channels!r}; valid: {', '.join(CHANNEL_MODES)}")
-    options = dict(image_size=tuple(image_size), window_s=window_s, hop_s=hop_s, fft_length=fft_length,
-                   max_freq_hz=max_freq_hz, eps=eps, channels=channels)
-
-    @tf.function(reduce_retracing=True)
-    def fn(batch_signals):
-        return spectrogram_image(batch_signals, sampling_rate, **options)
-
-    return fn
 
 
 @keras.saving.register_keras_serializable(package="ecgtf")

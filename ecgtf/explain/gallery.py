@@ -29,7 +29,7 @@ import tensorflow as tf
 from ecgtf.data import spectrogram as speclib
 from ecgtf.data.transforms import decode_signal, pad_or_crop
 from ecgtf.explain import overlay
-from ecgtf.explain.gradcam import gradcam, predicted_classes
+from ecgtf.explain.gradcam import gradcam, lead_attribution, predicted_classes
 from ecgtf.inputs.specs import get_spec
 
 
@@ -142,17 +142,23 @@ def model_input(explainer: Explainer, signal: np.ndarray) -> tuple[np.ndarray, n
     return window, np.asarray(explainer.run.prepare(tf.constant(window[None])), np.float32)
 
 
-def _draw_signal(explainer, window, x, heat, out_png, lead_names, title):
-    overlay.plot_raw(window, heat, explainer.spec.sampling_rate, out_png, lead_names=lead_names, title=title)
+def _draw_signal(explainer, window, x, heat, out_png, lead_names, title, explained):
+    """The window with the Grad-CAM time band once and, for several leads, each lead's
+    integrated-gradients attribution (which lead mattered, not only when)."""
+    scores = None
+    if window.shape[1] > 1:
+        scores = lead_attribution(explainer.run.network, x, class_index=explained)[0]
+    overlay.plot_raw(window, heat, explainer.spec.sampling_rate, out_png, lead_names=lead_names, title=title,
+                     lead_scores=scores)
 
 
-def _draw_beat(explainer, window, x, heat, out_png, lead_names, title):
+def _draw_beat(explainer, window, x, heat, out_png, lead_names, title, explained):
     before = explainer.spec.input_options["before_s"]  # the beat the model saw, not its window
     overlay.plot_raw(x[0], heat, explainer.spec.sampling_rate, out_png, lead_names=lead_names,
                      title=f"{title}\nmedian beat, QRS at {before:g} s")
 
 
-def _draw_spectrogram(explainer, window, x, heat, out_png, lead_names, title):
+def _draw_spectrogram(explainer, window, x, heat, out_png, lead_names, title, explained):
     rate = explainer.spec.sampling_rate
     overlay.plot_spectrogram(window, x[0], heat, rate, out_png, lead_names=lead_names,
                              max_freq_hz=top_frequency_hz(rate, explainer.spec.input_options), title=title)
@@ -182,7 +188,7 @@ def explain_one(explainer: Explainer, source: str, out_png: str, *, class_name: 
     title = (f"{record_id}: predicted {names[pred]} (p={prob:.2f}); "
              f"{method} for {names[explained]}")
     lead_names = _lead_names(source, window.shape[1]) or explainer.spec.lead_names
-    DRAWERS[get_spec(explainer.kind).draw](explainer, window, x, heat, out_png, lead_names, title)
+    DRAWERS[get_spec(explainer.kind).draw](explainer, window, x, heat, out_png, lead_names, title, explained)
     return {"record_id": record_id, "png": out_png, "predicted": names[pred], "probability": prob,
             "explained": names[explained], "method": method}
 

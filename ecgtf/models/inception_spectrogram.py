@@ -1,7 +1,7 @@
 """InceptionResNetV2 on ECG spectrogram images (transfer learning), flat functional model.
 
 Input: ``(batch, H, W, 3)`` standardised log-spectrogram images from
-:func:`ecgtf.data.spectrogram.make_spectrogram_fn` (H, W >= 75). The backbone is
+:class:`ecgtf.data.spectrogram.SpectrogramImage` (H, W >= 75). The backbone is
 built on the model input, so inner layers (``conv_7b``, ``block8_10`` ...) are
 reachable with ``model.get_layer`` for Grad-CAM. Head as in the study:
 GlobalAveragePooling2D, Dense(500, sigmoid), Dense(num_classes, softmax).

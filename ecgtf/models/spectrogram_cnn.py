@@ -1,7 +1,7 @@
 """A small 2-D CNN on spectrogram images: the fast CPU baseline of the spectrogram path.
 
 Same input as ``inception_spectrogram`` (``(batch, H, W, 3)`` images from
-:func:`ecgtf.data.spectrogram.make_spectrogram_fn`), ~0.19 M parameters: a stride-2 stem,
+:class:`ecgtf.data.spectrogram.SpectrogramImage`), ~0.19 M parameters: a stride-2 stem,
 three conv-BN-ReLU-max-pool stages, global average pooling, dropout and the output. An epoch
 of CinC 2017 (5,457 records, 75x75) takes ~25 s on 2 CPU cores, against ~6 min for the
 InceptionResNetV2 trained from scratch, so it is the tool for choosing spectrogram settings

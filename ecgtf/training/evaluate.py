@@ -16,20 +16,18 @@ from ecgtf.training.splits import split_run
 SPLITS = ("train", "val", "test", "all")
 
 
-def check_task(dataset: str, task: str, data_dir: str | None = None, scoring_dir: str | None = None) -> None:
+def check_task(dataset: str, task: str) -> None:
     """Raises ValueError (one line naming the task and ``dataset``'s tasks) when ``dataset``
-    has no task called ``task``."""
-    from ecgtf.data.datasets import READERS, synthetic_layout, task_for
+    has no task called ``task``; reads no data."""
+    from ecgtf.data.datasets import DATASETS, READERS, synthetic_layout
 
-    try:
-        task_for(dataset, task, data_dir, scoring_dir)
-    except (KeyError, ValueError) as err:
-        layout = synthetic_layout(task) if dataset == "synthetic" else dataset
-        if layout not in READERS:
-            raise ValueError(str(err).strip('"')) from None
-        names = list(READERS[layout].tasks) or ["scored27"]  # cinc2020 builds its task from the data's tables
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; valid datasets: {', '.join(DATASETS)}")
+    layout = synthetic_layout(task) if dataset == "synthetic" else dataset
+    names = list(READERS[layout].tasks) or ["scored27"]  # cinc2020 builds its task from the data's tables
+    if task not in names:
         raise ValueError(f"the run was trained for task {task!r}, which {dataset} does not have; "
-                         f"{dataset}'s tasks: {', '.join(names)}") from None
+                         f"{dataset}'s tasks: {', '.join(names)}")
 
 
 def evaluate_run(run_dir: str, *, dataset: str | None = None, data_dir: str | None = None,
@@ -49,7 +47,7 @@ def evaluate_run(run_dir: str, *, dataset: str | None = None, data_dir: str | No
     changes = {k: v for k, v in {"dataset": dataset, "data_dir": data_dir}.items() if v}
     cfg = dataclasses.replace(run.cfg, **changes)
     if dataset:
-        check_task(dataset, cfg.task, cfg.data_dir, cfg.scoring_dir)
+        check_task(dataset, cfg.task)
     data = load_run_data(cfg)
     if folds:
         if "fold" not in data.meta.columns:
