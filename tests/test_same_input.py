@@ -34,7 +34,7 @@ MODELS = {
     "raw": ["--model", "compact1d", "--option", "filters=[8,8]", "--option", "stem_filters=8", "--standardize"],
     "median_beat": ["--model", "beat_cnn", "--option", "stages=[[4],[4]]", "--option", "after_s=0.4"],
     "spectrogram": ["--model", "spectrogram_cnn", "--option", "filters=[4,4]", "--option", "stem_filters=4",
-                    "--option", "image_size=[24,24]"],
+                    "--option", "image_size=[24,24]", "--eval-hop-s", "0"],  # its default averages crops
 }
 
 
@@ -47,7 +47,7 @@ def _ptbxl(root):
 
 def _cinc2017(root):
     labels = {f"A{i:05d}": "NAO~"[i % 4] for i in range(1, 21)}
-    return write_cinc2017(root, labels, seconds=3.5), ["--dataset", "cinc2017", "--duration-s", "4"]
+    return write_cinc2017(root, labels, seconds=3.5), ["--dataset", "cinc2017", "--duration-s", "2"]
 
 
 def _cinc2020(root):
@@ -60,13 +60,13 @@ def _cinc2020(root):
 LAYOUTS = {"ptbxl": _ptbxl, "cinc2017": _cinc2017, "cinc2020": _cinc2020}
 
 
-def _train(tmp, layout, kind, signal_filter):
+def _train(tmp, layout, kind, signal_filter, extra=()):
     root, flags = LAYOUTS[layout](tmp / "data")
     out = tmp / "run"
     keras.utils.set_random_seed(0)
     train_script.main([*MODELS[kind], *flags, "--data-dir", root, "--cache-dir", str(tmp / "cache"),
                        "--sampling-rate", "100", "--signal-filter", signal_filter, "--epochs", "1",
-                       "--batch-size", "8", "--out", str(out), "--verbose", "0"])
+                       "--batch-size", "8", "--out", str(out), "--verbose", "0", *extra])
     return str(out)
 
 
@@ -114,9 +114,32 @@ def test_every_consumer_feeds_the_same_input(tmp_path, layout, kind, monkeypatch
     np.testing.assert_allclose(ev_rows.filter(like="prob_").loc[ids].to_numpy(), probs, atol=TOL)
     direct = np.concatenate([saved.predict(s[None], verbose=0) for s in decoded])
     np.testing.assert_allclose(direct, probs, atol=1e-5)
+    assert spec.eval_hop_samples is None  # centre windows: what the per-epoch validation pass scores
     row = gradcam_script.main(["--run", run_dir, "--input", paths[ids[0]], "--out", str(tmp_path / "g.png")])
     names = explainer.class_names
     p = probs[0]
     expected = (p[0] if row["predicted"] == names[1] else 1 - p[0]) if len(p) == 1 else p[names.index(row["predicted"])]
     assert row["probability"] == pytest.approx(float(expected), abs=1e-5)
     assert json.loads(open(os.path.join(run_dir, "run_spec.json")).read())["window_samples"] == spec.window_samples
+
+
+def test_crop_averaged_predictions_agree(tmp_path):
+    """With ``--eval-hop-s``, training's and evaluate's predictions are the mean of the saved
+    model over the same windows of each decoded record (cinc2017 records are 3.5-4.2 s; the
+    window is 2 s, so every record has several)."""
+    from ecgtf.data.crops import crop_windows
+
+    run_dir = _train(tmp_path, "cinc2017", "raw", "bandpass", extra=["--eval-hop-s", "0.5"])
+    run = load_run(run_dir)
+    assert run.spec.eval_hop_samples == 50
+    data = load_run_data(run.cfg)
+    idx = split_run(data, run.cfg)["val"]
+    ids = data.meta["record_id"].astype(str).to_numpy()[idx]
+    evaluate_script.main(["--run", run_dir, "--split", "val", "--out", str(tmp_path / "ev.json")])
+    ev = pd.read_csv(tmp_path / "ev_predictions.csv", dtype={"record_id": str}).set_index("record_id")
+    trained = pd.read_csv(os.path.join(run_dir, "predictions.csv"), dtype={"record_id": str}).set_index("record_id")
+    saved = keras.models.load_model(os.path.join(run_dir, "model.keras"))
+    direct = np.stack([saved.predict(crop_windows(data.signal(int(i)), 200, 50), verbose=0).mean(0) for i in idx])
+    assert min(len(crop_windows(data.signal(int(i)), 200, 50)) for i in idx) >= 3
+    np.testing.assert_allclose(trained.filter(like="prob_").loc[ids].to_numpy(), direct, atol=1e-5)
+    np.testing.assert_allclose(ev.filter(like="prob_").loc[ids].to_numpy(), direct, atol=1e-5)

@@ -163,10 +163,13 @@ def standardize_spectrogram(spec: tf.Tensor, eps: float = 1e-6) -> tf.Tensor:
         eps: added to the standard deviation.
 
     Returns:
-        Same shape, each ``spec[b, :, :, l]`` with zero mean and unit variance.
+        Same shape, each ``spec[b, :, :, l]`` with zero mean and unit variance. Computed in
+        float64 and returned as float32, so a record's image does not depend on the batch it
+        is in (float32 moments over another batch shape round differently).
     """
+    spec = tf.cast(spec, tf.float64)
     mean, var = tf.nn.moments(spec, axes=[1, 2], keepdims=True)
-    return (spec - mean) / (tf.sqrt(var) + eps)
+    return tf.cast((spec - mean) / (tf.sqrt(var) + eps), tf.float32)
 
 
 def spectrogram_image(signal_mv, sampling_rate: float, image_size=DEFAULT_IMAGE_SIZE,

@@ -23,10 +23,12 @@ def standardize_leads(x, eps: float = STANDARDIZE_EPS):
     """Per-record, per-lead standardisation of ``(batch, samples, leads)`` over time (unitless output).
 
     Works on NumPy arrays and tensors alike (``keras.ops``); the one standardisation of ecgtf.
+    Computed in float64 and returned as float32, so the result does not depend on how many
+    records share a batch (a float32 mean over a different batch shape rounds differently).
     """
-    x = keras.ops.convert_to_tensor(x, "float32")
+    x = keras.ops.cast(keras.ops.convert_to_tensor(x), "float64")
     mean, var = keras.ops.moments(x, axes=[1], keepdims=True)
-    return (x - mean) / (keras.ops.sqrt(var) + eps)
+    return keras.ops.cast((x - mean) / (keras.ops.sqrt(var) + eps), "float32")
 
 
 @keras.saving.register_keras_serializable(package="ecgtf")

@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--val-fraction", type=float, help="stratified validation share (non-PTB-XL)")
     p.add_argument("--test-fraction", type=float, help="stratified held-out test share (non-PTB-XL; default 0)")
     p.add_argument("--max-train-records", type=int, help="keep only this many training records")
-    p.add_argument("--eval-hop-s", type=float, help="average predictions over windows this far apart")
+    p.add_argument("--eval-hop-s", type=float, help="average predictions over windows this far apart (0: the centre window only)")
     p.add_argument("--weights", help="backbone weights: imagenet | none | PATH")
     p.add_argument("--init-from", help="run folder, .keras or published .hdf5 to start from (transfer)")
     p.add_argument("--freeze", type=int, help="layers frozen in transfer learning")
