@@ -19,7 +19,7 @@ from data_builders import write_cinc2017, write_cinc2020_record, write_ptbxl
 from ecgtf.data.datasets import make_reader
 from ecgtf.explain import gallery
 from ecgtf.training import predict as predictlib
-from ecgtf.training.runspec import load_run_data
+from ecgtf.inputs.runspec import load_run_data
 from ecgtf.training.saved import load_run
 from ecgtf.training.splits import split_run
 from ecgtf.training.trainer import validation_dataset

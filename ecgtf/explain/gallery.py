@@ -59,7 +59,7 @@ class Explainer:
     def data(self):
         """The run's decoded dataset (loaded on first use, for record-id inputs)."""
         if self._data is None:
-            from ecgtf.training.runspec import load_run_data
+            from ecgtf.inputs.runspec import load_run_data
 
             self._data = load_run_data(self.run.cfg)
         return self._data

@@ -16,7 +16,7 @@ A model's registry entry names its input kind; :data:`INPUT_SPECS` says, for tha
 
 The whole-record steps (resampling to the run's rate, the zero-phase band-pass) stay at decode,
 in :func:`ecgtf.data.transforms.decode_signal`, which the record store, the gallery and every
-other consumer call; the run records them in its :class:`ecgtf.training.runspec.RunSpec`.
+other consumer call; the run records them in its :class:`ecgtf.inputs.runspec.RunSpec`.
 They are not graph ops: ``sosfiltfilt`` runs forwards and backwards over the whole record.
 """
 

@@ -72,7 +72,7 @@ def source_contract(options: dict) -> InputContract | None:
         return PUBLISHED_CONTRACT
     spec_path = os.path.join(os.fspath(init_from), "run_spec.json")
     if os.path.isfile(spec_path):
-        from ecgtf.training.runspec import RunSpec
+        from ecgtf.inputs.runspec import RunSpec
 
         spec = RunSpec.load(spec_path)
         return InputContract(f"the run {os.fspath(init_from)}", sampling_rate=spec.sampling_rate,

@@ -9,7 +9,7 @@ import numpy as np
 
 from ecgtf.training.predict import predict_records
 from ecgtf.training.report import summary_lines, write_report
-from ecgtf.training.runspec import load_run_data
+from ecgtf.inputs.runspec import load_run_data
 from ecgtf.training.saved import load_run
 from ecgtf.training.splits import split_run
 

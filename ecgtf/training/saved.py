@@ -18,7 +18,7 @@ class Run:
     Attributes:
         dir: the run folder.
         cfg: its :class:`ecgtf.config.TrainConfig`.
-        spec: its :class:`ecgtf.training.runspec.RunSpec`.
+        spec: its :class:`ecgtf.inputs.runspec.RunSpec`.
         model: ``(batch, samples, leads)`` mV at ``spec.sampling_rate`` -> probabilities; its
             ``prepare`` block makes the network's input (uncompiled).
         thresholds: the tuned decision thresholds (None when the run saved none).
@@ -85,10 +85,10 @@ def load_run(run_dir: str) -> Run:
 
 
 def read_spec(run_dir: str, cfg=None):
-    """The run's :class:`ecgtf.training.runspec.RunSpec` (rebuilt from ``config.yaml`` for a
+    """The run's :class:`ecgtf.inputs.runspec.RunSpec` (rebuilt from ``config.yaml`` for a
     folder from before ``run_spec.json``), without loading its model."""
     from ecgtf import config as cfglib
-    from ecgtf.training.runspec import SPEC_FILE, RunSpec
+    from ecgtf.inputs.runspec import SPEC_FILE, RunSpec
 
     path = os.path.join(run_dir, SPEC_FILE)
     if os.path.isfile(path):
@@ -100,14 +100,16 @@ def read_spec(run_dir: str, cfg=None):
 def _spec_of_old_run(cfg, saved: dict):
     """The spec of a run folder without ``run_spec.json``, from its ``config.yaml``."""
     from ecgtf.data.datasets import READERS, synthetic_layout, task_for
-    from ecgtf.training.runspec import make_spec, window_samples
+    from ecgtf.inputs.runspec import make_spec, window_samples
+    from ecgtf.models.registry import get_entry
 
     if not cfg.sampling_rate or not cfg.duration_s:
         raise ValueError("config.yaml has no sampling_rate or duration_s (not written by train.py)")
     layout = synthetic_layout(cfg.task) if cfg.dataset == "synthetic" else cfg.dataset
     task_name = cfg.task or (READERS[layout].default_task if layout in READERS else None)
     task = task_for(cfg.dataset, task_name, cfg.data_dir, cfg.scoring_dir)
-    spec = make_spec(cfg, task, cfg.sampling_rate, None, window_samples(cfg.duration_s, cfg.sampling_rate))
+    spec = make_spec(cfg, get_entry(cfg.model), task, cfg.sampling_rate, None,
+                     window_samples(cfg.duration_s, cfg.sampling_rate))
     if saved.get("classes"):
         spec.class_names = list(saved["classes"])
     return spec

@@ -33,7 +33,7 @@ from ecgtf.training.predict import predict_records
 from ecgtf.training.priors import balanced_weights, can_fold, fold_into_head, prior_shift, record_weights
 from ecgtf.training.report import summary_lines, write_json, write_report
 from ecgtf.training.resolve import default_run_dir
-from ecgtf.training.runspec import SPEC_FILE, load_run_data, make_spec, window_samples
+from ecgtf.inputs.runspec import SPEC_FILE, load_run_data, make_spec, window_samples
 from ecgtf.training.splits import split_run
 
 # ``weight_decay`` is Keras 3's decoupled decay (Adam with it is AdamW); None disables it.
@@ -163,7 +163,7 @@ def train(cfg: TrainConfig) -> RunResult:
     cfg = dataclasses.replace(cfg, out=run_dir, task=data.task.name, duration_s=length / data.sampling_rate,
                               sampling_rate=cfg.sampling_rate or data.sampling_rate)
     task = data.task
-    spec = make_spec(cfg, task, data.sampling_rate, data.lead_names, length)
+    spec = make_spec(cfg, entry, task, data.sampling_rate, data.lead_names, length)
     prepare = spec.build_prepare()
     data.skipped.to_csv(os.path.join(run_dir, "skipped.csv"), index=False)
     _say(f"{data.name} ({data.data_dir}): {len(data)} records for task {task.name}, "

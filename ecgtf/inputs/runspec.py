@@ -117,12 +117,11 @@ class RunSpec:
         return cls(**data)
 
 
-def make_spec(cfg, task, sampling_rate: float, lead_names, window: int) -> RunSpec:
-    """The :class:`RunSpec` of a run configured by ``cfg`` (a resolved :class:`TrainConfig`)."""
+def make_spec(cfg, entry, task, sampling_rate: float, lead_names, window: int) -> RunSpec:
+    """The :class:`RunSpec` of a run configured by ``cfg`` (a resolved :class:`TrainConfig`) for
+    the model registry ``entry``."""
     from ecgtf.inputs.specs import split_options
-    from ecgtf.models.registry import get_entry
 
-    entry = get_entry(cfg.model)
     input_opts, _ = split_options(entry, cfg.model_options)
     prepare_graph = get_spec(entry.input_kind).graph_op
     hop = int(round(cfg.eval_hop_s * sampling_rate)) if cfg.eval_hop_s else None
