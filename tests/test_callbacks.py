@@ -54,7 +54,7 @@ def test_validation_scores_writes_keys_equal_to_compute_metrics(capsys):
 
 
 def test_validation_scores_score_the_prior_shifted_probabilities():
-    from ecgtf.training.priors import shift_probabilities
+    from ecgtf.evaluation.thresholds import shift_probabilities
 
     x, y = _data()
     xv, yv = _data(seed=1)

@@ -11,8 +11,8 @@ import pytest
 
 from data_builders import write_cinc2017
 from ecgtf.data.tasks import Task
-from ecgtf.training.priors import (balanced_weights, can_fold, fold_into_head, prior_shift, record_weights,
-                                   shift_probabilities)
+from ecgtf.evaluation.thresholds import shift_probabilities
+from ecgtf.training.priors import balanced_weights, can_fold, fold_into_head, prior_shift, record_weights
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
 import train as train_script  # noqa: E402
@@ -39,6 +39,16 @@ def test_weights_come_from_the_given_labels_and_balance_them():
     assert balanced_weights(AF4, y, "none") is None
     with pytest.raises(ValueError, match="auto or none"):
         balanced_weights(AF4, y, "balanced")
+
+
+def test_weights_are_sklearns_balanced_ones_and_an_absent_class_weighs_as_one_record():
+    from sklearn.utils.class_weight import compute_class_weight
+
+    y = np.eye(4)[[0] * 6 + [1] * 2 + [2] * 4]  # no "~"
+    w = balanced_weights(AF4, y, "auto")
+    np.testing.assert_allclose(w[:3], compute_class_weight("balanced", classes=np.arange(3), y=y.argmax(1)))
+    assert w[3] == pytest.approx(12 / 3)  # n / (present classes * 1): finite prior shift
+    assert np.isfinite(prior_shift(AF4, w)).all()
 
 
 def test_only_weighted_single_label_tasks_are_shifted():

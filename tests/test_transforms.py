@@ -53,7 +53,7 @@ def test_resample_matches_scipy_resample_poly():
     x = tone(5, seconds=4, fs=257)
     y = transforms.resample(x, 257, 500)
     np.testing.assert_allclose(y, scipy.signal.resample_poly(x, 500, 257, axis=0), atol=1e-5)
-    assert y.shape[0] == transforms.resampled_length(x.shape[0], 257, 500)
+    assert y.shape[0] == int(np.ceil(x.shape[0] * 500 / 257))
     # The tone keeps its frequency.
     peak = np.fft.rfftfreq(y.shape[0], 1 / 500)[np.argmax(np.abs(np.fft.rfft(y[:, 0])))]
     assert peak == pytest.approx(5, abs=0.3)

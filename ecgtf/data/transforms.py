@@ -6,12 +6,12 @@ matters, and returns a new array; none does I/O.
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 
 import numpy as np
 import scipy.ndimage
 import scipy.signal
+
 
 def bandpass(signal_mv: np.ndarray, sampling_rate: float, low_hz: float = 0.5, high_hz: float = 40.0,
              order: int = 4) -> np.ndarray:
@@ -78,14 +78,6 @@ def resample(signal_mv: np.ndarray, sampling_rate: float, target_rate: float) ->
     ratio = ratio.limit_denominator(10000)
     y = scipy.signal.resample_poly(np.asarray(signal_mv, dtype=np.float64), ratio.numerator, ratio.denominator, axis=0)
     return y.astype(np.float32)
-
-
-def resampled_length(n_samples: int, sampling_rate: float, target_rate: float) -> int:
-    """Number of samples :func:`resample` returns."""
-    if float(sampling_rate) == float(target_rate):
-        return n_samples
-    ratio = (Fraction(str(float(target_rate))) / Fraction(str(float(sampling_rate)))).limit_denominator(10000)
-    return int(math.ceil(n_samples * ratio.numerator / ratio.denominator))
 
 
 def centre_offsets(n_samples, length: int):

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ecgtf.evaluation.thresholds import shift_probabilities  # noqa: F401  (re-exported)
-
 CLASS_WEIGHTS = ("auto", "none")
 DECISION_PRIORS = ("data", "balanced")
 

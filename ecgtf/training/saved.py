@@ -156,5 +156,6 @@ def read_predictions(run_dir: str, split: str = "test", file: str | None = None)
                                 "use --split val, or score it with evaluate.py and pass --file)")
         raise SystemExit(f"{path} is missing{hint}")
     cfg = cfglib.load(os.path.join(run_dir, "config.yaml"))
+    spec = read_spec(run_dir, cfg)
     return (pd.read_csv(path, dtype={"record_id": str}),
-            task_for(cfg.dataset, cfg.task, cfg.data_dir, cfg.scoring_dir))
+            task_for(spec.dataset, spec.task, cfg.data_dir, cfg.scoring_dir))
