@@ -156,6 +156,9 @@ def read_predictions(run_dir: str, split: str = "test", file: str | None = None)
                                 "use --split val, or score it with evaluate.py and pass --file)")
         raise SystemExit(f"{path} is missing{hint}")
     cfg = cfglib.load(os.path.join(run_dir, "config.yaml"))
-    spec = read_spec(run_dir, cfg)
-    return (pd.read_csv(path, dtype={"record_id": str}),
-            task_for(spec.dataset, spec.task, cfg.data_dir, cfg.scoring_dir))
+    from ecgtf.inputs.runspec import SPEC_FILE, RunSpec
+
+    spec_path = os.path.join(run_dir, SPEC_FILE)  # older folders: the task in config.yaml
+    spec = RunSpec.load(spec_path) if os.path.isfile(spec_path) else cfg
+    dataset, task = spec.dataset, spec.task
+    return pd.read_csv(path, dtype={"record_id": str}), task_for(dataset, task, cfg.data_dir, cfg.scoring_dir)
