@@ -26,6 +26,7 @@ from ecgtf import config as cfglib
 from ecgtf.config import TrainConfig
 from ecgtf.data.augment import AugmentConfig
 from ecgtf.data.pipeline import make_raw_dataset
+from ecgtf.inputs.runspec import SPEC_FILE, load_run_data, make_spec, window_samples
 from ecgtf.inputs.specs import input_shape_of, split_options, with_prepare
 from ecgtf.models.registry import get_entry
 from ecgtf.training.contracts import apply_contract, check_leads, contract_of
@@ -33,7 +34,6 @@ from ecgtf.training.predict import predict_records
 from ecgtf.training.priors import balanced_weights, can_fold, fold_into_head, prior_shift, record_weights
 from ecgtf.training.report import summary_lines, write_json, write_report
 from ecgtf.training.resolve import default_run_dir
-from ecgtf.inputs.runspec import SPEC_FILE, load_run_data, make_spec, window_samples
 from ecgtf.training.splits import split_run
 
 # ``weight_decay`` is Keras 3's decoupled decay (Adam with it is AdamW); None disables it.
