@@ -74,9 +74,55 @@ def merge(config: TrainConfig, updates: dict[str, Any], source: str) -> TrainCon
     return dataclasses.replace(config, **updates)
 
 
+def validate(config: TrainConfig) -> TrainConfig:
+    """Checks the values a run cannot start with, before any file is written.
+
+    Raises:
+        ValueError: one line naming the flag, its value and what it must be.
+    """
+    from ecgtf.data.transforms import FILTERS
+
+    c = config
+    checks = [
+        (c.epochs >= 1, "--epochs", c.epochs, "at least 1"),
+        (c.batch_size >= 1, "--batch-size", c.batch_size, "at least 1"),
+        (c.lr > 0, "--lr", c.lr, "positive"),
+        (0 < c.val_fraction < 1, "--val-fraction", c.val_fraction, "between 0 and 1"),
+        (0 <= c.test_fraction < 1, "--test-fraction", c.test_fraction, "in [0, 1)"),
+        (c.val_fraction + c.test_fraction < 1, "--val-fraction + --test-fraction",
+         c.val_fraction + c.test_fraction, "below 1 (records must be left to train)"),
+        (c.duration_s is None or c.duration_s > 0, "--duration-s", c.duration_s, "positive"),
+        (c.sampling_rate is None or c.sampling_rate > 0, "--sampling-rate", c.sampling_rate, "positive (Hz)"),
+        (c.eval_hop_s is None or c.eval_hop_s >= 0, "--eval-hop-s", c.eval_hop_s, "0 or more (s)"),
+        (c.max_train_records is None or c.max_train_records >= 1, "--max-train-records", c.max_train_records,
+         "at least 1"),
+        (c.patience is None or c.patience >= 1, "--patience", c.patience, "at least 1"),
+        (c.freeze >= 0, "--freeze", c.freeze, "0 or more"),
+        (c.unfreeze_after is None or c.unfreeze_after >= 0, "--unfreeze-after", c.unfreeze_after, "0 or more"),
+        (c.signal_filter in FILTERS, "--signal-filter", c.signal_filter, f"one of {', '.join(FILTERS)}"),
+        (c.lr_schedule in ("constant", "cosine"), "--lr-schedule", c.lr_schedule, "constant or cosine"),
+        (c.optimizer in ("adam", "sgd", "rmsprop"), "--optimizer", c.optimizer, "adam, sgd or rmsprop"),
+    ]
+    for ok, flag, value, rule in checks:
+        if not ok:
+            raise ValueError(f"{flag} must be {rule}, got {value}")
+    if c.dataset in ("ptbxl", "synthetic"):
+        for flag, folds in (("--train-folds", c.train_folds), ("--val-folds", c.val_folds),
+                            ("--test-folds", c.test_folds)):
+            bad = [f for f in folds or () if not 1 <= f <= 10]
+            if bad:
+                raise ValueError(f"{flag}: PTB-XL folds are 1-10, got {', '.join(map(str, bad))}")
+    return config
+
+
 def load_yaml(path: str) -> dict[str, Any]:
     with open(path) as f:
-        data = yaml.safe_load(f) or {}
+        try:
+            data = yaml.safe_load(f) or {}
+        except yaml.YAMLError as err:
+            where = getattr(err, "problem_mark", None)
+            line = f" (line {where.line + 1})" if where is not None else ""
+            raise ValueError(f"{path} is not valid YAML{line}: {getattr(err, 'problem', None) or err}") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: a config file must hold a mapping of keys to values")
     return data

@@ -3,11 +3,13 @@
 Scripts keep ``main(argv)`` raising ordinary exceptions (so tests and callers see them) and
 run it through :func:`run_cli`, which turns a user's mistake (a missing file, a bad value, an
 unknown name, an unreadable record) into one line on stderr and exit code 2, instead of a
-traceback. Anything else is a bug and keeps its traceback.
+traceback (``--debug`` or ``ECGTF_DEBUG=1`` shows it). Anything else is a bug and keeps its
+traceback.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -24,10 +26,18 @@ def message(err: BaseException) -> str:
 
 
 def run_cli(main, argv=None) -> int:
-    """Runs ``main(argv)``; a user error prints ``error: ...`` on one line and returns 2."""
+    """Runs ``main(argv)``; a user error prints ``error: ...`` on one line and returns 2.
+
+    ``--debug`` among the arguments, or ``ECGTF_DEBUG=1``, shows the traceback instead.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("ECGTF_DEBUG", "") not in ("", "0")
+    argv = [a for a in argv if a != "--debug"]
     try:
         main(argv)
     except user_errors() as err:
-        print(f"error: {message(err)}", file=sys.stderr)
+        if debug:
+            raise
+        print(f"error: {message(err)} (--debug shows the traceback)", file=sys.stderr)
         return 2
     return 0

@@ -158,3 +158,23 @@ def test_batch_mode_gallery(raw_run, tmp_path):
     for link in links:
         _assert_png(str(out_dir / link))
     assert "http" not in page and "rec1" in page and "p=" in page
+
+
+def test_nan_lead_is_refused_as_training_refuses_it(raw_run, tmp_path, capsys):
+    from ecgtf.errors import run_cli
+
+    run_dir, _ = raw_run
+    signal = _signal(5.0, RATE, 2)
+    signal[100:150, 1] = np.nan
+    rec = write_record(str(tmp_path), "nanrec", np.nan_to_num(signal), RATE, ["I", "II"])
+    np.save(tmp_path / "nan.npy", signal)
+    out = str(tmp_path / "nan.png")
+    assert run_cli(_script().main, ["--run", run_dir, "--input", str(tmp_path / "nan.npy"), "--out", out]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nan" in err[0] and "NaN samples in lead(s) lead 2" in err[0]
+    assert not os.path.exists(out)
+    flat = np.zeros((500, 2), np.float32)
+    write_record(str(tmp_path), "flatrec", flat, RATE, ["I", "II"])
+    with pytest.raises(Exception, match="flat lead"):
+        _script().main(["--run", run_dir, "--input", str(tmp_path / "flatrec"), "--out", out])
+    assert os.path.exists(rec + ".hea")

@@ -225,10 +225,10 @@ def build_store(reader: Reader, sampling_rate: float, *, cache_root: str | None 
                 continue
             flat = flat_leads(rec)
             if flat:
-                reason = f"flat lead(s) {', '.join(flat)} (record kept: the other leads carry signal)"
                 if strict:
-                    raise RecordError(rec.record_id, reason)
-                writer.warn(rec.record_id, reason)
+                    raise RecordError(rec.record_id, f"flat lead(s) {', '.join(flat)} (--strict stops on it)")
+                writer.warn(rec.record_id, f"flat lead(s) {', '.join(flat)} (record kept: the other leads carry "
+                                           "signal)")
             rec.signal_mv = transforms.decode_signal(rec.signal_mv, rec.sampling_rate, sampling_rate, signal_filter)
             writer.add(rec)
     except BaseException:

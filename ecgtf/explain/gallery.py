@@ -96,7 +96,9 @@ def top_frequency_hz(sampling_rate: float, options: dict) -> float:
 
 def load_input(explainer: Explainer, source: str) -> tuple[str, np.ndarray]:
     """``(record_id, signal)``: the decoded signal ``(samples, leads)`` in mV at the run's rate,
-    after the run's filter."""
+    after the run's filter. A file is checked as training checks records (NaN samples, an
+    all-flat signal, a malformed array): such a record raises ``RecordError`` naming it."""
+    from ecgtf.data.record import Record, validate_record
     from ecgtf.data.wfdb_io import read_record
 
     spec = explainer.spec
@@ -105,18 +107,21 @@ def load_input(explainer: Explainer, source: str) -> tuple[str, np.ndarray]:
         array = np.load(source).astype(np.float32)
         if array.ndim != 2:
             raise ValueError(f"{source}: expected a signal (samples, leads), got shape {array.shape}")
-        return (os.path.splitext(os.path.basename(source))[0],
-                decode_signal(array, spec.sampling_rate, spec.sampling_rate, spec.signal_filter))
-    if os.path.isfile(base + ".hea"):
+        rec = Record(os.path.splitext(os.path.basename(source))[0], array,
+                     tuple(f"lead {i + 1}" for i in range(array.shape[1])), spec.sampling_rate)
+    elif os.path.isfile(base + ".hea"):
         rec = read_record(base)
-        return rec.record_id, decode_signal(rec.signal_mv, rec.sampling_rate, spec.sampling_rate, spec.signal_filter)
-    data = explainer.data()
-    ids = data.meta["record_id"].astype(str).to_numpy()
-    hits = np.flatnonzero(ids == str(source))
-    if not len(hits):
-        raise FileNotFoundError(f"{source!r} is neither a WFDB record, a .npy file nor a record id of "
-                                f"{data.name} ({len(ids)} records, e.g. {', '.join(ids[:3])})")
-    return str(source), data.signal(int(hits[0]))
+    else:
+        data = explainer.data()
+        ids = data.meta["record_id"].astype(str).to_numpy()
+        hits = np.flatnonzero(ids == str(source))
+        if not len(hits):
+            raise FileNotFoundError(f"{source!r} is neither a WFDB record, a .npy file nor a record id of "
+                                    f"{data.name} ({len(ids)} records, e.g. {', '.join(ids[:3])})")
+        return str(source), data.signal(int(hits[0]))  # decoded and checked when the dataset was read
+    _check_leads(explainer, rec.signal_mv)
+    validate_record(rec)
+    return rec.record_id, decode_signal(rec.signal_mv, rec.sampling_rate, spec.sampling_rate, spec.signal_filter)
 
 
 def class_index(explainer: Explainer, name: str | None) -> int | None:
@@ -130,14 +135,18 @@ def class_index(explainer: Explainer, name: str | None) -> int | None:
     raise ValueError(f"unknown class {name!r}; valid: {', '.join(explainer.class_names)}")
 
 
-def model_input(explainer: Explainer, signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(window_mv, network input batch of 1)`` of a decoded signal: the centre window of the
-    run's length, through the model's own ``prepare`` block."""
+def _check_leads(explainer: Explainer, signal: np.ndarray) -> None:
     leads = explainer.run.prepare.input_shape[-1]
     if signal.ndim != 2:
         raise ValueError(f"expected a signal (samples, leads), got shape {signal.shape}")
     if signal.shape[1] != leads:
         raise ValueError(f"model {explainer.run.cfg.model} takes {leads} lead(s); the input has {signal.shape[1]}")
+
+
+def model_input(explainer: Explainer, signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(window_mv, network input batch of 1)`` of a decoded signal: the centre window of the
+    run's length, through the model's own ``prepare`` block."""
+    _check_leads(explainer, signal)
     window = pad_or_crop(signal, explainer.spec.window_samples)
     return window, np.asarray(explainer.run.prepare(tf.constant(window[None])), np.float32)
 

@@ -96,5 +96,5 @@ def config_from_args(argv=None) -> tuple[TrainConfig | None, argparse.Namespace]
         saved = cfglib.load(os.path.join(args.out, "config.yaml"))
         given = {k: v for k, v in flags.items() if v is not None}
         merged = {**saved.model_options, **given.pop("model_options", {})}
-        return cfglib.merge(saved, {**given, "model_options": merged}, "the command line"), args
-    return resolve_config(flags, args.config), args
+        return cfglib.validate(cfglib.merge(saved, {**given, "model_options": merged}, "the command line")), args
+    return cfglib.validate(resolve_config(flags, args.config)), args

@@ -141,6 +141,7 @@ def build_model(entry, cfg: TrainConfig, input_shape, task, builder_opts: dict):
 
 def train(cfg: TrainConfig) -> RunResult:
     """Runs one training as configured and writes the run folder."""
+    cfglib.validate(cfg)
     start = time.perf_counter()
     run_dir = cfg.out or default_run_dir(cfg)
     if cfg.resume:
@@ -356,19 +357,25 @@ def _callbacks(task, cfg, run_dir, val_ds, saved_model, phase: int, shift=None) 
     return callbacks
 
 
+def _history(history_csv: str) -> pd.DataFrame:
+    """The epochs logged so far; empty when the file is missing, empty (a run killed in its
+    first epoch leaves a 0-byte file) or cut off mid-line."""
+    try:
+        hist = pd.read_csv(history_csv)
+    except (FileNotFoundError, pd.errors.EmptyDataError, pd.errors.ParserError):
+        return pd.DataFrame({"epoch": []})
+    return hist if "epoch" in hist else pd.DataFrame({"epoch": []})
+
+
 def _best_so_far(history_csv: str, monitor: str) -> float | None:
-    if not os.path.isfile(history_csv):
-        return None
-    hist = pd.read_csv(history_csv)
+    hist = _history(history_csv)
     if monitor not in hist or hist[monitor].dropna().empty:
         return None
     return float(hist[monitor].max())
 
 
 def _epochs_logged(history_csv: str) -> int:
-    if not os.path.isfile(history_csv):
-        return 0
-    return int(pd.read_csv(history_csv)["epoch"].nunique())
+    return int(_history(history_csv)["epoch"].nunique())
 
 
 def _trainable(model) -> int:
