@@ -157,16 +157,16 @@ def train(cfg: TrainConfig) -> RunResult:
     cfg = apply_contract(cfg, contract, say=_say)
     data = load_run_data(cfg)
     check_leads(contract, data.lead_names)
+    data.skipped.to_csv(os.path.join(run_dir, "skipped.csv"), index=False)
     if len(data) == 0:
         raise ValueError(f"no usable records for task {data.task.name} in {data.data_dir} "
-                         f"({len(data.skipped)} skipped; see skipped.csv)")
+                         f"({len(data.skipped)} skipped: see {os.path.join(run_dir, 'skipped.csv')})")
     length = window_samples(cfg.duration_s, data.sampling_rate, data.lengths)
     cfg = dataclasses.replace(cfg, out=run_dir, task=data.task.name, duration_s=length / data.sampling_rate,
                               sampling_rate=cfg.sampling_rate or data.sampling_rate)
     task = data.task
     spec = make_spec(cfg, entry, task, data.sampling_rate, data.lead_names, length)
     prepare = spec.build_prepare()
-    data.skipped.to_csv(os.path.join(run_dir, "skipped.csv"), index=False)
     _say(f"{data.name} ({data.data_dir}): {len(data)} records for task {task.name}, "
          f"{data.sampling_rate:g} Hz, loaded in {data.load_seconds:.1f} s"
          f"{' from cache' if data.from_cache else ''}; {len(data.skipped)} skipped (see skipped.csv)")

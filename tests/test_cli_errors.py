@@ -1,0 +1,88 @@
+"""User errors end in one line naming the flag or file, a non-zero exit and no traceback."""
+
+import os
+import sys
+
+import pytest
+
+from data_builders import write_cinc2017
+from ecgtf.errors import run_cli
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
+import evaluate as evaluate_script  # noqa: E402
+import gradcam as gradcam_script  # noqa: E402
+import train as train_script  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cli")
+    return write_cinc2017(tmp / "d", {f"A{i:05d}": "NAO~"[i % 4] for i in range(1, 13)}), str(tmp / "cache")
+
+
+def _one_line(capsys, *needles):
+    text = capsys.readouterr().err
+    err = [line for line in text.splitlines() if line.startswith("error: ")]  # progress bars share stderr
+    assert len(err) == 1 and "Traceback" not in text, text
+    for needle in needles:
+        assert needle in err[0], (needle, err[0])
+    return err[0]
+
+
+@pytest.mark.parametrize("flags,needle", [
+    (["--epochs", "0"], "--epochs"),
+    (["--epochs", "-1"], "--epochs"),
+    (["--batch-size", "0"], "--batch-size"),
+    (["--val-fraction", "1.5"], "--val-fraction"),
+    (["--test-fraction", "0.5", "--val-fraction", "0.5"], "--test-fraction"),
+    (["--model", "resnet18"], "unknown model 'resnet18'"),
+    (["--task", "superdiagnostic"], "superdiagnostic"),
+    (["--option", "image_sise=[64,64]"], "image_sise"),
+])
+def test_bad_training_flags(tiny, tmp_path, capsys, flags, needle):
+    root, cache = tiny
+    out = tmp_path / "run"
+    argv = ["--model", "compact1d", "--dataset", "cinc2017", "--data-dir", root, "--cache-dir", cache,
+            "--out", str(out), "--verbose", "0", *flags]
+    assert run_cli(train_script.main, argv) == 2
+    _one_line(capsys, needle)
+    assert not (out / "history.csv").exists()  # nothing half-written for a bad value
+
+
+def test_missing_or_wrong_folders(tmp_path, capsys):
+    assert run_cli(train_script.main, ["--dataset", "cinc2017", "--data-dir", str(tmp_path / "nope")]) == 2
+    _one_line(capsys, "nope")
+    (tmp_path / "empty").mkdir()
+    assert run_cli(train_script.main, ["--dataset", "ptbxl", "--data-dir", str(tmp_path / "empty")]) == 2
+    _one_line(capsys, "empty")
+
+
+def test_no_usable_records(tmp_path, capsys):
+    root = write_cinc2017(tmp_path / "d", {})
+    argv = ["--model", "compact1d", "--dataset", "cinc2017", "--data-dir", root, "--cache-dir", str(tmp_path / "c"),
+            "--out", str(tmp_path / "run")]
+    assert run_cli(train_script.main, argv) == 2
+    _one_line(capsys, "no usable records")
+
+
+def test_bad_config_file(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("epochs: [1,\n")
+    assert run_cli(train_script.main, ["--config", str(bad)]) == 2
+    _one_line(capsys, "bad.yaml", "YAML")
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text("epoch: 3\n")
+    assert run_cli(train_script.main, ["--config", str(unknown)]) == 2
+    _one_line(capsys, "unknown.yaml", "epoch")
+
+
+def test_missing_run_and_record(tmp_path, capsys):
+    assert run_cli(evaluate_script.main, ["--run", str(tmp_path / "norun")]) == 2
+    _one_line(capsys, "norun")
+    assert run_cli(gradcam_script.main, ["--run", str(tmp_path / "norun"), "--input", "x", "--out", "x.png"]) == 2
+    _one_line(capsys, "norun")
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        run_cli(evaluate_script.main, ["--run", str(tmp_path / "norun"), "--debug"])
