@@ -105,9 +105,17 @@ def _argv(root, cache, out, *extra):
             "--out", str(out), "--verbose", "0", *extra]
 
 
-def test_run_saves_the_shifted_model_and_resume_starts_from_the_unshifted_one(skewed_af, tmp_path):
+def _head_bias(path):
+    import keras
+
+    from ecgtf.inputs.specs import split_model
+
+    return split_model(keras.models.load_model(str(path), compile=False))[1].get_layer("predictions").get_weights()[1]
+
+
+def test_run_saves_the_shifted_model_and_resume_starts_from_the_unshifted_one(skewed_af, tmp_path, monkeypatch):
     import evaluate as evaluate_script
-    from ecgtf.training.trainer import _unshift_finished_model
+    from ecgtf.training import trainer
 
     root, cache = skewed_af
     run = tmp_path / "run"
@@ -115,19 +123,36 @@ def test_run_saves_the_shifted_model_and_resume_starts_from_the_unshifted_one(sk
     shift = np.asarray(json.loads((run / "thresholds.json").read_text())["prior_shift"])
     # training classes N 16, A 3, O 6, ~ 3 (80 % of 20/4/8/4): the rare ones are pushed down
     assert shift[0] > shift[2] > max(shift[1], shift[3])
+    # model.keras is the checkpoint (the best epoch as trained) with the shift folded in once.
+    np.testing.assert_allclose(_head_bias(run / "model.keras"), _head_bias(run / "checkpoint.keras") + shift,
+                               atol=1e-6)
     written = pd.read_csv(run / "predictions.csv", dtype={"record_id": str}).filter(like="prob_").to_numpy()
     # Resuming the finished run trains nothing more and does not shift the model twice.
     result = train_script.main(["--resume", "--out", str(run), "--verbose", "0"])
     assert result.epochs_run == 2 and len(pd.read_csv(run / "history.csv")) == 2
     again = pd.read_csv(run / "predictions.csv", dtype={"record_id": str}).filter(like="prob_").to_numpy()
     np.testing.assert_allclose(again, written, atol=1e-5)
-    # What --resume does first: the checkpoint as trained, with the class-weighted head.
-    _unshift_finished_model(str(run))
-    assert not (run / "thresholds.json").exists()
+    # Killed between saving the shifted model and writing thresholds.json: a resume still shifts once.
+    (run / "thresholds.json").unlink()
+    result = train_script.main(["--resume", "--out", str(run), "--verbose", "0"])
+    np.testing.assert_allclose(_head_bias(run / "model.keras"), _head_bias(run / "checkpoint.keras") + shift,
+                               atol=1e-6)
+    # A kill while the checkpoint is written leaves the previous checkpoint whole.
+    before = (run / "checkpoint.keras").read_bytes()
+
+    def killed(self, path, *a, **k):
+        with open(path, "wb") as f:
+            f.write(b"PK\x03")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(trainer.keras.Model, "save", killed)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.save_atomic(trainer.keras.Sequential(), str(run / "checkpoint.keras"))
+    assert (run / "checkpoint.keras").read_bytes() == before
+    monkeypatch.undo()
     evaluate_script.main(["--run", str(run), "--split", "val", "--out", str(tmp_path / "ev.json")])
-    unshifted = pd.read_csv(tmp_path / "ev_predictions.csv", dtype={"record_id": str}).filter(like="prob_").to_numpy()
-    assert np.abs(unshifted - written).max() > 1e-3
-    np.testing.assert_allclose(shift_probabilities(unshifted, shift), written, atol=1e-5)
+    scored = pd.read_csv(tmp_path / "ev_predictions.csv", dtype={"record_id": str}).filter(like="prob_").to_numpy()
+    np.testing.assert_allclose(scored, written, atol=1e-5)
 
 
 def test_balanced_decision_prior_keeps_the_weighted_head(skewed_af, tmp_path):

@@ -26,8 +26,11 @@ def to_jsonable(obj):
 
 
 def write_json(obj, path: str) -> str:
-    with open(path, "w") as f:
+    """Writes ``obj`` as JSON through a temporary file and a rename (never a half-written file)."""
+    tmp = f"{path}.partial"
+    with open(tmp, "w") as f:
         json.dump(to_jsonable(obj), f, indent=2)
+    os.replace(tmp, path)
     return path
 
 

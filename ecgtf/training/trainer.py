@@ -1,7 +1,8 @@
 """One training run: data, split, model, (two-phase) fit, best checkpoint, report.
 
 ``train(cfg)`` is what ``scripts/train.py`` calls. The run folder receives
-``config.yaml``, ``model.keras`` (best epoch by the task's main validation score),
+``config.yaml``, ``run_spec.json``, ``model.keras`` (best epoch by the task's main validation score,
+prior shift folded in), ``checkpoint.keras`` (that epoch as trained, what ``--resume`` continues from),
 ``history.csv``, ``metrics.json``, ``predictions.csv``, ``thresholds.json``, ``confusion_matrix.png``,
 ``roc.png``, ``training_curves.png`` and ``skipped.csv``. An interrupted run continues
 with ``--resume`` (Keras ``BackupAndRestore``, one backup per phase).
@@ -43,6 +44,8 @@ OPTIMIZERS = {
     "rmsprop": lambda lr, wd: keras.optimizers.RMSprop(lr, weight_decay=wd),
 }
 PHASE1_MARKER = "phase1.weights.h5"
+#: The best epoch's model as trained (before the prior shift); ``model.keras`` is made from it.
+CHECKPOINT = "checkpoint.keras"
 
 
 @dataclasses.dataclass
@@ -211,16 +214,18 @@ def train(cfg: TrainConfig) -> RunResult:
     steps = math.ceil(len(parts["train"]) / cfg.batch_size)
     epochs_run = _fit_phases(network, model, entry, task, cfg, run_dir, train_ds, val_ds, steps, shift)
 
-    best_path = os.path.join(run_dir, "model.keras")
-    checkpointed = os.path.isfile(best_path)
-    if checkpointed:
-        model = keras.models.load_model(best_path, compile=False)
+    # Finishing is idempotent: model.keras is always made anew from the checkpoint (never from
+    # itself), so a run killed anywhere here and resumed folds the prior shift in exactly once.
+    checkpoint = os.path.join(run_dir, CHECKPOINT)
+    if os.path.isfile(checkpoint):
+        model = keras.models.load_model(checkpoint, compile=False)
+    else:  # no epoch had a finite score: keep the last epoch
+        save_atomic(model, checkpoint)
     if shift is not None:  # the checkpoint holds the class-weighted head; the saved model decides at data priors
         fold_into_head(model, shift)
         _say("output bias shifted by -log(class weight), so the probabilities follow the training "
              "class frequencies (--decision-prior data)")
-    if shift is not None or not checkpointed:  # without a checkpoint (no finite score) keep the last epoch
-        model.save(best_path)
+    save_atomic(model, os.path.join(run_dir, "model.keras"))
     y_prob = predict_records(model, data, parts["val"], spec)
     y_true = data.labels[parts["val"]]
     from ecgtf.evaluation.thresholds import tune_thresholds
@@ -269,12 +274,12 @@ def _fit_phases(model, saved_model, entry, task, cfg, run_dir, train_ds, val_ds,
     marker = os.path.join(run_dir, PHASE1_MARKER)
     history_csv = os.path.join(run_dir, "history.csv")
     if not cfg.resume:  # a fresh run in an old folder starts from nothing
-        for stale in (marker, history_csv, os.path.join(run_dir, "model.keras")):
+        for stale in (marker, history_csv, os.path.join(run_dir, "model.keras"), os.path.join(run_dir, CHECKPOINT)):
             if os.path.exists(stale):
                 os.remove(stale)
         shutil.rmtree(os.path.join(run_dir, "backup"), ignore_errors=True)
     else:
-        _unshift_finished_model(run_dir)
+        _checkpoint_of_older_run(run_dir)
         done = _epochs_logged(history_csv)
         if done >= cfg.epochs:  # Keras drops its backup when a fit ends: do not start the epochs again
             _say(f"resume: all {cfg.epochs} epochs ran earlier; reporting the best checkpoint again")
@@ -298,23 +303,30 @@ def _fit_phases(model, saved_model, entry, task, cfg, run_dir, train_ds, val_ds,
     return _epochs_logged(history_csv)
 
 
-def _unshift_finished_model(run_dir: str) -> None:
-    """Returns a finished run's ``model.keras`` to the class-weighted checkpoint it was made from.
+def save_atomic(model, path: str) -> None:
+    """Saves ``model`` to ``path`` through a temporary file in the same folder and a rename, so a
+    kill during the write leaves the previous file (or none), never a truncated one."""
+    tmp = f"{path[:-len('.keras')]}.partial.keras"
+    model.save(tmp)
+    os.replace(tmp, path)
 
-    A run folds its prior shift into ``model.keras`` when it ends and records it in
-    ``thresholds.json``; a later ``--resume`` keeps checkpointing against that file, so it
-    must hold the unshifted model again (the shift is folded in anew at the end).
+
+def _checkpoint_of_older_run(run_dir: str) -> None:
+    """Gives a run folder from before ``checkpoint.keras`` existed its checkpoint, on ``--resume``.
+
+    Such folders checkpointed into ``model.keras`` and folded the prior shift into it when the
+    run ended (recorded in ``thresholds.json``): the checkpoint is that model without the shift.
     """
     from ecgtf.training.saved import read_thresholds
 
-    saved = read_thresholds(run_dir)
-    path = os.path.join(run_dir, "model.keras")
-    if saved.get("prior_shift") is None or not os.path.isfile(path):
+    checkpoint, final = os.path.join(run_dir, CHECKPOINT), os.path.join(run_dir, "model.keras")
+    if os.path.isfile(checkpoint) or not os.path.isfile(final):
         return
-    model = keras.models.load_model(path, compile=False)
-    fold_into_head(model, -np.asarray(saved["prior_shift"], dtype=np.float64))
-    model.save(path)
-    os.remove(os.path.join(run_dir, "thresholds.json"))
+    model = keras.models.load_model(final, compile=False)
+    shift = read_thresholds(run_dir).get("prior_shift")
+    if shift is not None:
+        fold_into_head(model, -np.asarray(shift, dtype=np.float64))
+    save_atomic(model, checkpoint)
 
 
 def frozen_layers(model) -> list[str]:
@@ -322,16 +334,32 @@ def frozen_layers(model) -> list[str]:
     return [layer.name for layer in model.layers if layer.weights and not layer.trainable]
 
 
-class _SaveWithPrepare(keras.callbacks.ModelCheckpoint):
-    """``ModelCheckpoint`` that saves the run's whole model (``prepare`` block + the network
-    being fitted, which shares its weights) instead of the network alone."""
+class BestCheckpoint(keras.callbacks.Callback):
+    """Saves the run's whole model (``prepare`` block + the network being fitted, which shares
+    its weights) whenever ``monitor`` beats its best, atomically (:func:`save_atomic`).
 
-    def __init__(self, saved_model, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._saved_model = saved_model
+    Keras's ``ModelCheckpoint`` writes in place (a kill mid-write leaves a 0-byte file) and
+    saves the model being fitted, here the network alone.
 
-    def set_model(self, model):
-        super().set_model(self._saved_model)
+    Args:
+        saved_model: the model to save.
+        path: the checkpoint file (``.keras``).
+        monitor: a key of the epoch logs; higher is better; non-finite values never count.
+        best: the best value of an earlier, resumed part of the run.
+    """
+
+    def __init__(self, saved_model, path: str, monitor: str, best: float | None = None):
+        super().__init__()
+        self.saved_model, self.path, self.monitor, self.best = saved_model, path, monitor, best
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        value = logs.get(self.monitor)
+        if value is None or not math.isfinite(float(value)):
+            return
+        if self.best is None or float(value) > self.best:
+            self.best = float(value)
+            save_atomic(self.saved_model, self.path)
 
 
 def _callbacks(task, cfg, run_dir, val_ds, saved_model, phase: int, shift=None) -> list:
@@ -342,8 +370,7 @@ def _callbacks(task, cfg, run_dir, val_ds, saved_model, phase: int, shift=None) 
     scores = ValidationScores(task, val_ds, prior_shift=shift)
     callbacks = [
         scores,
-        _SaveWithPrepare(saved_model, os.path.join(run_dir, "model.keras"), monitor=monitor, mode="max",
-                         save_best_only=True, initial_value_threshold=best),
+        BestCheckpoint(saved_model, os.path.join(run_dir, CHECKPOINT), monitor, best),
         ConfusionMatrixImage(scores, list(task.classes), os.path.join(run_dir, "epochs"),
                              tensorboard_dir=os.path.join(run_dir, "tensorboard"), use_wandb=cfg.wandb),
         keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True),
