@@ -124,3 +124,28 @@ def test_skipped_csv_and_console_count(tmp_path):
     assert text[0] == "dataset,record_id,reason" and text[1].startswith("cinc2017,A00009,")
     assert log.summary().startswith("1 records skipped")
     assert np.all(np.isfinite(data.signal(0)))
+
+
+def test_cinc2020_code_in_neither_mapping_table(tmp_path):
+    from data_builders import write_cinc2020_record
+
+    from ecgtf.data.cinc2020 import SCORED_2020
+    from ecgtf.data.datasets import load_dataset
+
+    root = tmp_path / "c20"
+    scoring = tmp_path / "scoring"
+    scoring.mkdir()
+    (scoring / "dx_mapping_scored.csv").write_text("Dx,SNOMEDCTCode,Abbreviation\natrial fibrillation,164889003,AF\n")
+    (scoring / "dx_mapping_unscored.csv").write_text("Dx,SNOMEDCTCode,Abbreviation\nabnormal QRS,164951009,abQRS\n")
+    codes = [c for c, _ in SCORED_2020]
+    rows = [",".join(["", *codes])] + [",".join([c, *("1" for _ in codes)]) for c in codes]
+    (scoring / "weights.csv").write_text("\n".join(rows) + "\n")
+    write_cinc2020_record(root, "A0001", ["164889003"])
+    write_cinc2020_record(root, "A0002", ["999999999"], seed=2)               # nothing known: skipped
+    write_cinc2020_record(root, "A0003", ["164951009", "999999999"], seed=3)  # kept, named in warnings
+    data = load_dataset("cinc2020", str(root), cache_root=str(tmp_path / "cache"), scoring_dir=str(scoring),
+                        progress=False)
+    assert list(data.meta["record_id"]) == ["A0001", "A0003"]
+    assert "999999999" in data.skipped.set_index("record_id").loc["A0002", "reason"]
+    warned = data.warnings.set_index("record_id")["reason"]
+    assert "999999999" in warned["A0003"] and "ignored" in warned["A0003"]

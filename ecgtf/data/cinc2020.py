@@ -63,6 +63,8 @@ class CinC2020Reader(Reader):
         self.scoring_dir = scoring_dir or self._find_scoring_dir()
         self._frame = None
         self._task = None
+        #: record id -> why it was kept with a warning (codes in neither mapping table)
+        self.code_warnings: dict[str, str] = {}
 
     def check_layout(self) -> None:
         self._headers = sorted(glob.glob(os.path.join(self.data_dir, "**", "*.hea"), recursive=True))
@@ -77,10 +79,25 @@ class CinC2020Reader(Reader):
                     return candidate
         return None
 
+    def known_codes(self) -> set[str] | None:
+        """SNOMED codes of the official scored and unscored mapping tables; None when the
+        scoring folder lacks ``dx_mapping_unscored.csv`` (then no code can be called unknown)."""
+        if not self.scoring_dir:
+            return None
+        tables = [os.path.join(self.scoring_dir, f"dx_mapping_{kind}.csv") for kind in ("scored", "unscored")]
+        if not os.path.isfile(tables[1]):
+            return None
+        known = {c for c, _ in SCORED_2020}
+        for table in tables:
+            if os.path.isfile(table):
+                known.update(pd.read_csv(table, dtype=str)["SNOMEDCTCode"].str.strip())
+        return known
+
     def index(self):
         if self._frame is not None:
             return self._frame
         rows, problems = [], []
+        known = self.known_codes()
         for hea in self._headers:
             path = hea[:-4]
             rid = os.path.basename(path)
@@ -96,6 +113,12 @@ class CinC2020Reader(Reader):
             if bad:
                 problems.append((rid, f"label code not in the mapping (not a SNOMED CT code): {', '.join(bad)}"))
                 continue
+            unknown = [c for c in dx if known is not None and c not in known]
+            if unknown and len(unknown) == len(dx):
+                problems.append((rid, f"label code(s) in neither mapping table: {', '.join(unknown)}"))
+                continue
+            if unknown:
+                self.code_warnings[rid] = f"label code(s) in neither mapping table, ignored: {', '.join(unknown)}"
             rows.append({"record_id": rid, "path": path, "codes": dx, "source": _source(rid)})
         self._frame = (pd.DataFrame(rows, columns=["record_id", "path", "codes", "source"]), problems)
         return self._frame

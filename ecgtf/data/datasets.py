@@ -223,6 +223,9 @@ def build_store(reader: Reader, sampling_rate: float, *, cache_root: str | None 
                 log.add(reader.name, err.record_id, err.reason)
                 writer.skip(err.record_id, err.reason)
                 continue
+            note = getattr(reader, "code_warnings", {}).get(rec.record_id)
+            if note:
+                writer.warn(rec.record_id, note)
             flat = flat_leads(rec)
             if flat:
                 if strict:
