@@ -135,7 +135,7 @@ def test_cinc2020_code_in_neither_mapping_table(tmp_path):
     root = tmp_path / "c20"
     scoring = tmp_path / "scoring"
     scoring.mkdir()
-    (scoring / "dx_mapping_scored.csv").write_text("Dx,SNOMEDCTCode,Abbreviation\natrial fibrillation,164889003,AF\n")
+    (scoring / "dx_mapping_scored.csv").write_text("Dx,SNOMED CT Code,Abbreviation\natrial fibrillation,164889003,AF\n")
     (scoring / "dx_mapping_unscored.csv").write_text("Dx,SNOMEDCTCode,Abbreviation\nabnormal QRS,164951009,abQRS\n")
     codes = [c for c, _ in SCORED_2020]
     rows = [",".join(["", *codes])] + [",".join([c, *("1" for _ in codes)]) for c in codes]

@@ -80,17 +80,24 @@ class CinC2020Reader(Reader):
         return None
 
     def known_codes(self) -> set[str] | None:
-        """SNOMED codes of the official scored and unscored mapping tables; None when the
-        scoring folder lacks ``dx_mapping_unscored.csv`` (then no code can be called unknown)."""
+        """SNOMED codes of the official scored and unscored mapping tables (those of the scoring
+        folder and of its ``evaluation-*`` siblings, so 2021 data is checked against the 2021
+        tables too); None when no ``dx_mapping_unscored.csv`` is found (no code can be called
+        unknown then)."""
         if not self.scoring_dir:
             return None
-        tables = [os.path.join(self.scoring_dir, f"dx_mapping_{kind}.csv") for kind in ("scored", "unscored")]
-        if not os.path.isfile(tables[1]):
+        folders = {self.scoring_dir, *glob.glob(os.path.join(os.path.dirname(self.scoring_dir), "evaluation-*"))}
+        tables = [os.path.join(d, f"dx_mapping_{kind}.csv") for d in sorted(folders) for kind in ("scored", "unscored")]
+        if not any(t.endswith("unscored.csv") and os.path.isfile(t) for t in tables):
             return None
         known = {c for c, _ in SCORED_2020}
-        for table in tables:
-            if os.path.isfile(table):
-                known.update(pd.read_csv(table, dtype=str)["SNOMEDCTCode"].str.strip())
+        for table in filter(os.path.isfile, tables):
+            frame = pd.read_csv(table, dtype=str)
+            # "SNOMED CT Code" in the 2020 tables, "SNOMEDCTCode" in the 2021 ones
+            column = next((c for c in frame.columns if c.replace(" ", "").lower() == "snomedctcode"), None)
+            if column is None:
+                raise ValueError(f"{table}: no SNOMED CT code column (columns: {', '.join(frame.columns)})")
+            known.update(frame[column].dropna().str.strip())
         return known
 
     def index(self):

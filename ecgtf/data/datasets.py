@@ -199,7 +199,7 @@ def build_store(reader: Reader, sampling_rate: float, *, cache_root: str | None 
     frame, problems = reader.index()
     key = cache_key(store_format=2, dataset=reader.name, data_dir=os.path.abspath(reader.data_dir), rate=sampling_rate,
                     filter=signal_filter, records=list(frame["record_id"]), sources=source_signature(frame),
-                    problems=problems)
+                    problems=problems, code_warnings=sorted(getattr(reader, "code_warnings", {}).items()))
     path = os.path.join(cache_root or default_cache_root(), "stores", f"{reader.name}-{int(sampling_rate)}hz-{key}")
     if os.path.isfile(os.path.join(path, "store.json")) and not refresh:
         store = RecordStore(path)
