@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import json
 import math
 import os
 import shutil
@@ -284,6 +285,9 @@ def _fit_phases(model, saved_model, entry, task, cfg, run_dir, train_ds, val_ds,
         if done >= cfg.epochs:  # Keras drops its backup when a fit ends: do not start the epochs again
             _say(f"resume: all {cfg.epochs} epochs ran earlier; reporting the best checkpoint again")
             return done
+        backed_up = _epochs_backed_up(run_dir, cfg.unfreeze_after if two_phase and os.path.exists(marker) else 0)
+        if backed_up < done:  # killed after an epoch was logged but before it was backed up: it runs again
+            _trim_history(history_csv, backed_up)
     phases = [(0, cfg.unfreeze_after, cfg.lr), (cfg.unfreeze_after, cfg.epochs, cfg.fine_tune_lr or cfg.lr / 10)] \
         if two_phase else [(0, cfg.epochs, cfg.lr)]
     for number, (first, last, lr) in enumerate(phases, start=1):
@@ -362,6 +366,24 @@ class BestCheckpoint(keras.callbacks.Callback):
             save_atomic(self.saved_model, self.path)
 
 
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """Keras's ``BackupAndRestore`` with each backup file written to a temporary name and renamed
+    into place: a kill while it writes leaves the previous backup whole (Keras writes in place,
+    and a truncated ``latest.weights.h5`` made ``--resume`` fail). Overrides Keras 3's
+    ``_save_model`` (``keras<3.16`` pinned), which writes the weights and ``training_metadata.json``.
+    """
+
+    def _save_model(self):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        weights_tmp = os.path.join(self.backup_dir, "latest.partial.weights.h5")
+        self.model.save_weights(weights_tmp, overwrite=True)
+        meta_tmp = f"{self._training_metadata_path}.partial"
+        with open(meta_tmp, "w") as f:
+            json.dump({"epoch": self._current_epoch, "batch": self._last_batch_seen}, f)
+        os.replace(weights_tmp, self._weights_path)
+        os.replace(meta_tmp, self._training_metadata_path)
+
+
 def _callbacks(task, cfg, run_dir, val_ds, saved_model, phase: int, shift=None) -> list:
     from ecgtf.callbacks import ConfusionMatrixImage, ValidationScores, WandbLogger
 
@@ -375,13 +397,34 @@ def _callbacks(task, cfg, run_dir, val_ds, saved_model, phase: int, shift=None) 
                              tensorboard_dir=os.path.join(run_dir, "tensorboard"), use_wandb=cfg.wandb),
         keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True),
         keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup", f"phase{phase}")),
+        AtomicBackupAndRestore(os.path.join(run_dir, "backup", f"phase{phase}")),
     ]
     if cfg.patience:
         callbacks.insert(2, keras.callbacks.EarlyStopping(monitor=monitor, mode="max", patience=cfg.patience))
     if cfg.wandb:
         callbacks.append(WandbLogger(project=cfg.wandb_project, config=dataclasses.asdict(cfg)))
     return callbacks
+
+
+def _epochs_backed_up(run_dir: str, at_least: int = 0) -> int:
+    """Epochs the Keras backups of the run hold (what ``--resume`` continues after)."""
+    done = at_least
+    for phase in (1, 2):
+        path = os.path.join(run_dir, "backup", f"phase{phase}", "training_metadata.json")
+        try:
+            with open(path) as f:
+                done = max(done, int(json.load(f)["epoch"]))
+        except (OSError, ValueError, KeyError):
+            continue
+    return done
+
+
+def _trim_history(history_csv: str, epochs: int) -> None:
+    """Keeps the rows of the first ``epochs`` epochs of ``history.csv`` (written atomically)."""
+    hist = _history(history_csv)
+    tmp = f"{history_csv}.partial"
+    hist[hist["epoch"] < epochs].to_csv(tmp, index=False)
+    os.replace(tmp, history_csv)
 
 
 def _history(history_csv: str) -> pd.DataFrame:

@@ -1,0 +1,104 @@
+"""A training killed (SIGKILL) at any point resumes with ``--resume`` and ends as if never killed.
+
+The run goes in a subprocess; the test watches its folder and kills it at a chosen point: in
+epoch 1, at an epoch boundary, while ``checkpoint.keras`` is written, and between saving the
+final model and writing ``thresholds.json``. After each kill, ``--resume`` must finish all
+epochs, ``model.keras`` must be the checkpoint with the prior shift folded in exactly once, and
+no file of the run folder may be empty or unreadable.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from data_builders import write_cinc2017
+from ecgtf.inputs.specs import split_model
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import train as train_script  # noqa: E402
+
+EPOCHS = 4
+
+
+@pytest.fixture(scope="module")
+def skewed(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("kill")
+    labels = {f"A{i:05d}": "NNNNAOO~"[i % 8] for i in range(1, 41)}
+    return write_cinc2017(tmp / "d", labels, seconds=4.0), str(tmp / "cache")
+
+
+def _argv(root, cache, out):
+    return ["--model", "compact1d", "--option", "filters=[8,8]", "--option", "stem_filters=8", "--dataset",
+            "cinc2017", "--data-dir", root, "--cache-dir", cache, "--sampling-rate", "100", "--duration-s", "3",
+            "--epochs", str(EPOCHS), "--batch-size", "4", "--out", str(out), "--verbose", "0"]
+
+
+def _history_rows(run):
+    try:
+        return len(pd.read_csv(run / "history.csv"))
+    except (FileNotFoundError, pd.errors.EmptyDataError, pd.errors.ParserError):
+        return 0
+
+
+# name -> condition on the run folder at which the process is killed
+POINTS = {
+    "epoch 1": lambda run: (run / "history.csv").exists() or (run / "backup").exists(),
+    "epoch boundary": lambda run: _history_rows(run) >= 2,
+    "checkpoint write": lambda run: (run / "checkpoint.partial.keras").exists(),
+    "shift, no thresholds": lambda run: (run / "model.keras").exists() and not (run / "thresholds.json").exists(),
+}
+
+
+def _kill_at(argv, run, condition, timeout_s=240):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "scripts", "train.py"), *argv], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            if condition(run):
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                return True
+            time.sleep(0.005)
+        return False  # finished (or timed out) before the point came
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _bias(path):
+    return split_model(keras.models.load_model(str(path), compile=False))[1].get_layer("predictions").get_weights()[1]
+
+
+def _check_finished(run):
+    assert len(pd.read_csv(run / "history.csv")) == EPOCHS
+    for name in os.listdir(run):
+        path = run / name
+        if path.is_file():
+            assert path.stat().st_size > 0, f"{name} is empty"
+            assert not name.endswith(".partial.keras"), f"{name} left behind"
+    shift = np.asarray(json.loads((run / "thresholds.json").read_text())["prior_shift"])
+    np.testing.assert_allclose(_bias(run / "model.keras"), _bias(run / "checkpoint.keras") + shift, atol=1e-6)
+    json.loads((run / "metrics.json").read_text())
+
+
+@pytest.mark.parametrize("point", list(POINTS))
+def test_killed_run_resumes(skewed, tmp_path, point):
+    root, cache = skewed
+    run = tmp_path / "run"
+    killed = _kill_at(_argv(root, cache, run), run, POINTS[point])
+    if not killed:
+        pytest.skip(f"the run finished before '{point}' could be caught on this machine")
+    train_script.main(["--resume", "--out", str(run), "--verbose", "0"])
+    _check_finished(run)
