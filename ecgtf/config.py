@@ -130,8 +130,10 @@ def load_yaml(path: str) -> dict[str, Any]:
 
 def save(config: TrainConfig, path: str) -> None:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w") as f:
+    tmp = f"{path}.partial"
+    with open(tmp, "w") as f:
         yaml.safe_dump(dataclasses.asdict(config), f, sort_keys=False)
+    os.replace(tmp, path)
 
 
 def load(path: str) -> TrainConfig:

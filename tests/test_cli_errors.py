@@ -86,3 +86,51 @@ def test_missing_run_and_record(tmp_path, capsys):
 def test_debug_shows_the_traceback(tmp_path):
     with pytest.raises(FileNotFoundError):
         run_cli(evaluate_script.main, ["--run", str(tmp_path / "norun"), "--debug"])
+
+
+def test_strict_stops_on_a_bad_record(tmp_path, capsys):
+    import numpy as np
+
+    from data_builders import ecg_like
+
+    sig = ecg_like(900, 1, 300)
+    sig[:, 0] = np.nan
+    root = write_cinc2017(tmp_path / "d", {"A00001": "N", "A00002": "A"}, signals={"A00002": sig})
+    argv = ["--model", "compact1d", "--dataset", "cinc2017", "--data-dir", root, "--cache-dir", str(tmp_path / "c"),
+            "--strict", "--out", str(tmp_path / "run")]
+    assert run_cli(train_script.main, argv) == 2
+    _one_line(capsys, "A00002")
+
+
+def test_folds_with_no_records(tmp_path, capsys):
+    from data_builders import write_ptbxl
+
+    root = write_ptbxl(tmp_path / "p", [{"scp_codes": {"NORM": 100.0}, "fold": 1 + i % 2} for i in range(6)])
+    argv = ["--model", "compact1d", "--dataset", "ptbxl", "--data-dir", root, "--task", "mi_vs_norm",
+            "--cache-dir", str(tmp_path / "c"), "--train-folds", "1", "--val-folds", "5", "--out", str(tmp_path / "r")]
+    assert run_cli(train_script.main, argv) == 2
+    _one_line(capsys, "--val-folds [5]")
+
+
+def test_cinc2020_pointed_at_a_ptbxl_folder(tmp_path, capsys):
+    from data_builders import write_ptbxl
+
+    root = write_ptbxl(tmp_path / "p", [{"scp_codes": {"NORM": 100.0}, "fold": 1}])
+    argv = ["--model", "compact1d", "--dataset", "cinc2020", "--data-dir", root, "--cache-dir", str(tmp_path / "c"),
+            "--out", str(tmp_path / "r")]
+    assert run_cli(train_script.main, argv) == 2
+    _one_line(capsys, "cinc2020")
+
+
+def test_truncated_model_and_missing_record(tiny, tmp_path, capsys):
+    root, cache = tiny
+    run = tmp_path / "run"
+    train_script.main(["--model", "compact1d", "--option", "filters=[8]", "--option", "stem_filters=8", "--dataset",
+                       "cinc2017", "--data-dir", root, "--cache-dir", cache, "--epochs", "1", "--out", str(run),
+                       "--verbose", "0"])
+    assert run_cli(gradcam_script.main, ["--run", str(run), "--input", "A99999", "--out", str(tmp_path / "g.png")]) == 2
+    _one_line(capsys, "A99999")
+    with open(run / "model.keras", "r+b") as f:
+        f.truncate(64)
+    assert run_cli(evaluate_script.main, ["--run", str(run)]) == 2
+    _one_line(capsys, "model.keras", "cannot be loaded")

@@ -30,7 +30,10 @@ def _figure(figsize, nrows=1, ncols=1):
 
 def _save(fig, path: str) -> str:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=_DPI, bbox_inches="tight")
+    root, ext = os.path.splitext(path)
+    tmp = f"{root}.partial{ext}"  # written under another name and renamed: never a half-drawn file
+    fig.savefig(tmp, dpi=_DPI, bbox_inches="tight")
+    os.replace(tmp, path)
     return path
 
 

@@ -87,7 +87,9 @@ def write_predictions(task: Task, record_ids, y_true: np.ndarray, y_prob: np.nda
         frame[f"true_{name}"] = np.asarray(y_true)[:, i].astype(int)
     for i, name in enumerate(names):
         frame[f"prob_{name}"] = np.asarray(y_prob, dtype=np.float64)[:, i]
-    frame.to_csv(path, index=False, float_format="%.8g")  # full float32 precision: no ties from rounding
+    tmp = f"{path}.partial"
+    frame.to_csv(tmp, index=False, float_format="%.8g")  # full float32 precision: no ties from rounding
+    os.replace(tmp, path)
     return path
 
 

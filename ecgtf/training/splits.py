@@ -90,7 +90,8 @@ def _by_fold(data, train_folds, val_folds, test_folds, notes):
     for part, wanted in chosen.items():
         missing = sorted(set(wanted) - present)
         if missing and part != "test":
-            raise ValueError(f"{part} fold(s) {missing} have no records here; folds present: {sorted(present)}")
+            raise ValueError(f"--{part}-folds {missing}: no records in those folds here; "
+                             f"folds present: {sorted(present)}")
     overlap = set(chosen["train"]) & (set(chosen["val"]) | set(chosen["test"]))
     if overlap:
         raise ValueError(f"fold(s) {sorted(overlap)} are both in training and in validation/test")

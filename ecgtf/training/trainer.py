@@ -161,7 +161,7 @@ def train(cfg: TrainConfig) -> RunResult:
     cfg = apply_contract(cfg, contract, say=_say)
     data = load_run_data(cfg)
     check_leads(contract, data.lead_names)
-    data.skipped.to_csv(os.path.join(run_dir, "skipped.csv"), index=False)
+    _write_csv(data.skipped, os.path.join(run_dir, "skipped.csv"))
     if len(data) == 0:
         raise ValueError(f"no usable records for task {data.task.name} in {data.data_dir} "
                          f"({len(data.skipped)} skipped: see {os.path.join(run_dir, 'skipped.csv')})")
@@ -177,7 +177,7 @@ def train(cfg: TrainConfig) -> RunResult:
     for reason, n in data.skipped["reason"].str.split(":").str[0].value_counts().items():
         _say(f"  skipped {n}: {reason}")
     if len(data.warnings):
-        data.warnings.to_csv(os.path.join(run_dir, "warnings.csv"), index=False)
+        _write_csv(data.warnings, os.path.join(run_dir, "warnings.csv"))
         _say(f"  {len(data.warnings)} records kept with warnings (see warnings.csv), e.g. "
              f"{data.warnings.iloc[0]['record_id']}: {data.warnings.iloc[0]['reason']}")
 
@@ -419,12 +419,17 @@ def _epochs_backed_up(run_dir: str, at_least: int = 0) -> int:
     return done
 
 
+def _write_csv(frame: pd.DataFrame, path: str) -> None:
+    """``frame`` to ``path`` through a temporary file and a rename."""
+    tmp = f"{path}.partial"
+    frame.to_csv(tmp, index=False)
+    os.replace(tmp, path)
+
+
 def _trim_history(history_csv: str, epochs: int) -> None:
-    """Keeps the rows of the first ``epochs`` epochs of ``history.csv`` (written atomically)."""
+    """Keeps the rows of the first ``epochs`` epochs of ``history.csv``."""
     hist = _history(history_csv)
-    tmp = f"{history_csv}.partial"
-    hist[hist["epoch"] < epochs].to_csv(tmp, index=False)
-    os.replace(tmp, history_csv)
+    _write_csv(hist[hist["epoch"] < epochs], history_csv)
 
 
 def _history(history_csv: str) -> pd.DataFrame:
