@@ -1,7 +1,8 @@
 """A training killed (SIGKILL) at any point resumes with ``--resume`` and ends as if never killed.
 
 The run goes in a subprocess; the test watches its folder and kills it at a chosen point: in
-epoch 1, at an epoch boundary, while ``checkpoint.keras`` is written, and between saving the
+epoch 1, at an epoch boundary chosen with a seed (every boundary with ``--run-slow``), while
+``checkpoint.keras`` is written, and between saving the
 final model and writing ``thresholds.json``. After each kill, ``--resume`` must finish all
 epochs, ``model.keras`` must be the checkpoint with the prior shift folded in exactly once, and
 no file of the run folder may be empty or unreadable.
@@ -49,10 +50,16 @@ def _history_rows(run):
         return 0
 
 
+def _after_epoch(k):
+    return lambda run: _history_rows(run) >= k
+
+
+# The epoch boundary of the default suite, chosen with a seed; the slow variant kills at each one.
+BOUNDARY = int(np.random.default_rng(13).integers(1, EPOCHS))
 # name -> condition on the run folder at which the process is killed
 POINTS = {
     "epoch 1": lambda run: (run / "history.csv").exists() or (run / "backup").exists(),
-    "epoch boundary": lambda run: _history_rows(run) >= 2,
+    f"after epoch {BOUNDARY}": _after_epoch(BOUNDARY),
     "checkpoint write": lambda run: (run / "checkpoint.partial.keras").exists(),
     "shift, no thresholds": lambda run: (run / "model.keras").exists() and not (run / "thresholds.json").exists(),
 }
@@ -93,12 +100,20 @@ def _check_finished(run):
     json.loads((run / "metrics.json").read_text())
 
 
-@pytest.mark.parametrize("point", list(POINTS))
-def test_killed_run_resumes(skewed, tmp_path, point):
+def _kill_and_resume(skewed, run, point, condition):
     root, cache = skewed
-    run = tmp_path / "run"
-    killed = _kill_at(_argv(root, cache, run), run, POINTS[point])
-    if not killed:
+    if not _kill_at(_argv(root, cache, run), run, condition):
         pytest.skip(f"the run finished before '{point}' could be caught on this machine")
     train_script.main(["--resume", "--out", str(run), "--verbose", "0"])
     _check_finished(run)
+
+
+@pytest.mark.parametrize("point", list(POINTS))
+def test_killed_run_resumes(skewed, tmp_path, point):
+    _kill_and_resume(skewed, tmp_path / "run", point, POINTS[point])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("epoch", range(1, EPOCHS))
+def test_killed_at_every_epoch_boundary_resumes(skewed, tmp_path, epoch):
+    _kill_and_resume(skewed, tmp_path / "run", f"after epoch {epoch}", _after_epoch(epoch))
