@@ -97,7 +97,7 @@ class RunSpec:
                              window_samples=self.window_samples, n_leads=leads, standardize=self.standardize)
 
     def save(self, path: str) -> None:
-        tmp = f"{path}.tmp"
+        tmp = f"{path}.partial"
         with open(tmp, "w") as f:
             json.dump(dataclasses.asdict(self), f, indent=2)
         os.replace(tmp, path)
@@ -106,7 +106,10 @@ class RunSpec:
     def load(cls, path: str) -> "RunSpec":
         """Reads ``run_spec.json``; a file of another format raises one line saying why."""
         with open(path) as f:
-            data = json.load(f)
+            try:
+                data = json.load(f)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path} is not valid JSON ({err})") from None
         fields = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - fields)
         missing = sorted(f.name for f in dataclasses.fields(cls)
