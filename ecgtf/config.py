@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from ecgtf.atomic import replacing
+
 
 @dataclasses.dataclass
 class TrainConfig:
@@ -130,10 +132,8 @@ def load_yaml(path: str) -> dict[str, Any]:
 
 def save(config: TrainConfig, path: str) -> None:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.partial"
-    with open(tmp, "w") as f:
+    with replacing(path) as tmp, open(tmp, "w") as f:
         yaml.safe_dump(dataclasses.asdict(config), f, sort_keys=False)
-    os.replace(tmp, path)
 
 
 def load(path: str) -> TrainConfig:

@@ -18,6 +18,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score, roc_curve
 
+from ecgtf.atomic import replacing
+
 _DPI = 100
 
 
@@ -30,10 +32,8 @@ def _figure(figsize, nrows=1, ncols=1):
 
 def _save(fig, path: str) -> str:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    root, ext = os.path.splitext(path)
-    tmp = f"{root}.partial{ext}"  # written under another name and renamed: never a half-drawn file
-    fig.savefig(tmp, dpi=_DPI, bbox_inches="tight")
-    os.replace(tmp, path)
+    with replacing(path) as tmp:  # never a half-drawn file
+        fig.savefig(tmp, dpi=_DPI, bbox_inches="tight")
     return path
 
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 
 import numpy as np
 
+from ecgtf.atomic import replacing
 from ecgtf.inputs.specs import build_prepare, get_spec
 
 SPEC_FILE = "run_spec.json"
@@ -97,10 +97,8 @@ class RunSpec:
                              window_samples=self.window_samples, n_leads=leads, standardize=self.standardize)
 
     def save(self, path: str) -> None:
-        tmp = f"{path}.partial"
-        with open(tmp, "w") as f:
+        with replacing(path) as tmp, open(tmp, "w") as f:
             json.dump(dataclasses.asdict(self), f, indent=2)
-        os.replace(tmp, path)
 
     @classmethod
     def load(cls, path: str) -> "RunSpec":

@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 
+from ecgtf.atomic import replacing
 from ecgtf.data.tasks import Task
 
 
@@ -27,10 +28,8 @@ def to_jsonable(obj):
 
 def write_json(obj, path: str) -> str:
     """Writes ``obj`` as JSON through a temporary file and a rename (never a half-written file)."""
-    tmp = f"{path}.partial"
-    with open(tmp, "w") as f:
+    with replacing(path) as tmp, open(tmp, "w") as f:
         json.dump(to_jsonable(obj), f, indent=2)
-    os.replace(tmp, path)
     return path
 
 
@@ -87,9 +86,8 @@ def write_predictions(task: Task, record_ids, y_true: np.ndarray, y_prob: np.nda
         frame[f"true_{name}"] = np.asarray(y_true)[:, i].astype(int)
     for i, name in enumerate(names):
         frame[f"prob_{name}"] = np.asarray(y_prob, dtype=np.float64)[:, i]
-    tmp = f"{path}.partial"
-    frame.to_csv(tmp, index=False, float_format="%.8g")  # full float32 precision: no ties from rounding
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        frame.to_csv(tmp, index=False, float_format="%.8g")  # full float32 precision: no ties from rounding
     return path
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 import tensorflow as tf
 
 from ecgtf import config as cfglib
+from ecgtf.atomic import replacing
 from ecgtf.config import TrainConfig
 from ecgtf.data.augment import AugmentConfig
 from ecgtf.data.pipeline import make_raw_dataset
@@ -310,9 +311,8 @@ def _fit_phases(model, saved_model, entry, task, cfg, run_dir, train_ds, val_ds,
 def save_atomic(model, path: str) -> None:
     """Saves ``model`` to ``path`` through a temporary file in the same folder and a rename, so a
     kill during the write leaves the previous file (or none), never a truncated one."""
-    tmp = f"{path[:-len('.keras')]}.partial.keras"
-    model.save(tmp)
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        model.save(tmp)
 
 
 def _checkpoint_of_older_run(run_dir: str) -> None:
@@ -375,13 +375,10 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
 
     def _save_model(self):
         os.makedirs(self.backup_dir, exist_ok=True)
-        weights_tmp = os.path.join(self.backup_dir, "latest.partial.weights.h5")
-        self.model.save_weights(weights_tmp, overwrite=True)
-        meta_tmp = f"{self._training_metadata_path}.partial"
-        with open(meta_tmp, "w") as f:
+        with replacing(self._weights_path) as tmp:
+            self.model.save_weights(tmp, overwrite=True)
+        with replacing(self._training_metadata_path) as tmp, open(tmp, "w") as f:
             json.dump({"epoch": self._current_epoch, "batch": self._last_batch_seen}, f)
-        os.replace(weights_tmp, self._weights_path)
-        os.replace(meta_tmp, self._training_metadata_path)
 
 
 def _callbacks(task, cfg, run_dir, val_ds, saved_model, phase: int, shift=None) -> list:
@@ -421,9 +418,8 @@ def _epochs_backed_up(run_dir: str, at_least: int = 0) -> int:
 
 def _write_csv(frame: pd.DataFrame, path: str) -> None:
     """``frame`` to ``path`` through a temporary file and a rename."""
-    tmp = f"{path}.partial"
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        frame.to_csv(tmp, index=False)
 
 
 def _trim_history(history_csv: str, epochs: int) -> None:
