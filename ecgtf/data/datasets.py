@@ -261,7 +261,7 @@ def source_signature(frame: pd.DataFrame) -> str:
     its files (header and signal), so editing any of them rebuilds the cache.
 
     ``os.stat`` of every file, no content read (a content hash would read every signal again):
-    about 0.2 s for ``../shared/data/cinc2017``'s 6,822 records on 2 shared cores
+    0.13 s for ``../shared/data/cinc2017``'s 6,822 records on 2 shared cores
     (``python benchmarks/bench_data.py --datasets cinc2017`` prints it).
     """
     digest = hashlib.sha1()
