@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ecgtf.evaluation.bootstrap import bootstrap_scores, resample_indices
 from ecgtf.evaluation.ensemble import merge_predictions
 from ecgtf.evaluation.scores import compute_metrics, main_score
 
@@ -32,19 +33,16 @@ def paired_bootstrap(task, y_true: np.ndarray, prob_a: np.ndarray, prob_b: np.nd
     if not (len(y_true) == len(prob_a) == len(prob_b)):
         raise ValueError(f"different record counts: labels {len(y_true)}, A {len(prob_a)}, B {len(prob_b)}")
 
-    def score(idx, prob):
-        return main_score(task, compute_metrics(task, y_true[idx], prob[idx]))
+    def score(prob):
+        return main_score(task, compute_metrics(task, y_true, prob))
 
-    everything = np.arange(len(y_true))
-    score_a, score_b = score(everything, prob_a), score(everything, prob_b)
-    rng = np.random.default_rng(seed)
-    diffs = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, len(y_true), len(y_true))
-        d = score(idx, prob_b) - score(idx, prob_a)
-        if np.isfinite(d):
-            diffs.append(d)
-    diffs = np.asarray(diffs)
+    score_a, score_b = score(prob_a), score(prob_b)
+    idx = resample_indices(len(y_true), n_boot, seed)  # the same draws for both models (paired)
+    boot_a, boot_b = (bootstrap_scores(task, y_true, prob, idx) for prob in (prob_a, prob_b))
+    if task.main_score not in boot_a:
+        raise KeyError(f"no bootstrap for the main score {task.main_score!r} of task {task.name}")
+    diffs = boot_b[task.main_score] - boot_a[task.main_score]
+    diffs = diffs[np.isfinite(diffs)]
     low, high = (np.percentile(diffs, [2.5, 97.5]) if len(diffs) else (np.nan, np.nan))
     return {"score": task.main_score, "score_a": score_a, "score_b": score_b, "diff": score_b - score_a,
             "ci95": [float(low), float(high)], "p_b_better": float(np.mean(diffs > 0)) if len(diffs) else np.nan,

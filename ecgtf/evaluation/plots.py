@@ -1,4 +1,4 @@
-"""Evaluation figures: confusion matrices, ROC curves and training curves (PNG files).
+"""Evaluation figures: confusion matrices, ROC curves, reliability diagrams and training curves (PNGs).
 
 Drawn on matplotlib ``Figure`` objects with the Agg canvas (no pyplot state, no
 display needed) and seaborn. Each
@@ -130,24 +130,29 @@ def confusion_matrix_figure(cm, class_names, normalize: bool = True, title: str 
     return image
 
 
-def plot_roc(task, y_true, y_prob, path: str) -> str:
-    """ROC curves, one per output, with the AUC in the legend.
+def plot_roc(task, y_true, y_prob, path: str, thresholds=None) -> str:
+    """ROC curves, one per output, with the AUC in the legend and the operating point of the
+    decisions (``thresholds``; argmax for multiclass) marked with its sensitivity and specificity.
 
     Args:
         task: an :class:`ecgtf.data.tasks.Task` (gives the output names).
         y_true: labels ``(N, 1)``/``(N, C)`` (multiclass: one-hot or indices ``(N,)``).
         y_prob: probabilities ``(N, outputs)``.
         path: output PNG path.
+        thresholds: the run's decision thresholds (binary/multilabel; None means 0.5).
 
     Returns:
         ``path``. Outputs whose labels hold a single class are listed as "n/a".
     """
+    from ecgtf.evaluation.thresholds import apply_thresholds
+
     y_prob = np.asarray(y_prob, dtype=float).reshape(len(y_prob), -1)
     y_true = np.asarray(y_true)
     if task.kind == "multiclass" and y_true.ndim == 1:
         y_true = np.eye(y_prob.shape[1], dtype=int)[y_true.astype(int)]
     y_true = (y_true.reshape(len(y_prob), -1) > 0.5).astype(int)
     names = task.output_names
+    operating_points = sensitivity_specificity(y_true, apply_thresholds(task, y_prob, thresholds))
     many = len(names) > 10
     fig, axes = _figure((9.5, 6.5) if many else (6.5, 6))
     ax = axes[0, 0]
@@ -157,16 +162,70 @@ def plot_roc(task, y_true, y_prob, path: str) -> str:
             ax.plot([], [], color=colours[c], label=f"{name} (AUC n/a)")
             continue
         fpr, tpr, _ = roc_curve(y_true[:, c], y_prob[:, c])
+        sens, spec = operating_points[c]
         ax.plot(fpr, tpr, color=colours[c], lw=1.5,
-                label=f"{name} (AUC {roc_auc_score(y_true[:, c], y_prob[:, c]):.3f})")
+                label=f"{name} (AUC {roc_auc_score(y_true[:, c], y_prob[:, c]):.3f}; "
+                      f"sens {sens:.2f}, spec {spec:.2f})")
+        ax.plot([1 - spec], [sens], marker="o", ms=7, mec="black", color=colours[c], ls="none")
     ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1)
     ax.set(xlim=(0, 1), ylim=(0, 1.01), xlabel="false positive rate (1 - specificity)",
-           ylabel="true positive rate (sensitivity)", title=f"ROC: {task.name}")
+           ylabel="true positive rate (sensitivity)", title=f"ROC: {task.name} (dots: the decisions' operating points)")
     if many:
         ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, ncol=1 if len(names) <= 30 else 2)
     else:
         ax.legend(loc="lower right", fontsize=9)
     ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def sensitivity_specificity(y_true, decisions) -> list[tuple[float, float]]:
+    """``(sensitivity, specificity)`` of each output's 0/1 ``decisions`` ``(N, outputs)``."""
+    y_true = np.asarray(y_true).reshape(len(decisions), -1) > 0.5
+    decisions = np.asarray(decisions).reshape(len(decisions), -1) > 0.5
+    out = []
+    for c in range(decisions.shape[1]):
+        t, d = y_true[:, c], decisions[:, c]
+        sens = (t & d).sum() / t.sum() if t.any() else float("nan")
+        spec = (~t & ~d).sum() / (~t).sum() if (~t).any() else float("nan")
+        out.append((float(sens), float(spec)))
+    return out
+
+
+def plot_reliability(task, y_true, y_prob, path: str, n_bins: int = 10) -> str:
+    """Reliability diagram: observed frequency against mean probability per bin, one curve per
+    output with its expected calibration error, and the records per bin underneath.
+
+    Args:
+        task: an :class:`ecgtf.data.tasks.Task`.
+        y_true: labels ``(N, outputs)`` (multiclass: one-hot or indices).
+        y_prob: probabilities ``(N, outputs)``.
+        path: output PNG path.
+        n_bins: equal-width probability bins.
+
+    Returns:
+        ``path``.
+    """
+    from ecgtf.evaluation.calibration import calibration_report, reliability_curves
+
+    curves = reliability_curves(task, y_true, y_prob, n_bins)
+    ece = calibration_report(task, y_true, y_prob, n_bins)["ece"]
+    many = len(curves) > 10
+    fig = Figure(figsize=(9.5, 7.5) if many else (6.5, 7))
+    FigureCanvasAgg(fig)
+    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    colours = sns.color_palette("tab20" if many else "tab10", len(curves))
+    width = 1.0 / n_bins / (len(curves) + 1)
+    for c, (name, (mean_prob, freq, count)) in enumerate(curves.items()):
+        top.plot(mean_prob, freq, marker="o", ms=4, color=colours[c], label=f"{name} (ECE {ece[name]:.3f})")
+        bottom.bar(mean_prob + (c - len(curves) / 2) * width, count, width=width, color=colours[c])
+    top.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="perfectly calibrated")
+    top.set(xlim=(0, 1), ylim=(0, 1.01), ylabel="observed frequency", title=f"Reliability: {task.name}")
+    top.legend(loc="upper left", fontsize=8, ncol=2 if many else 1)
+    top.grid(alpha=0.3)
+    bottom.set(xlabel="predicted probability", ylabel="records")
+    bottom.set_yscale("log")
+    bottom.grid(alpha=0.3)
+    fig.tight_layout()
     return _save(fig, path)
 
 

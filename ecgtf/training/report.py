@@ -1,4 +1,5 @@
-"""What a run leaves behind: metrics, thresholds and plots from validation predictions."""
+"""What a run leaves behind: metrics (with 95% bootstrap intervals and calibration errors),
+thresholds and plots from validation predictions."""
 
 from __future__ import annotations
 
@@ -54,11 +55,15 @@ def write_report(task: Task, y_true: np.ndarray, y_prob: np.ndarray, out_dir: st
         The metrics dictionary.
     """
     from ecgtf.evaluation import plots
+    from ecgtf.evaluation.bootstrap import confidence_intervals
+    from ecgtf.evaluation.calibration import calibration_report
     from ecgtf.evaluation.scores import compute_metrics
 
     os.makedirs(out_dir, exist_ok=True)
     metrics = to_jsonable(compute_metrics(task, y_true, y_prob, thresholds=thresholds))
     metrics["n_records"] = int(len(y_true))
+    metrics["ci95"] = to_jsonable(confidence_intervals(task, y_true, y_prob, thresholds))
+    metrics["calibration"] = to_jsonable(calibration_report(task, y_true, y_prob))
     write_json(metrics, os.path.join(out_dir, metrics_name))
     cm = metrics.get("confusion_matrix")
     if cm is not None:
@@ -68,7 +73,8 @@ def write_report(task: Task, y_true: np.ndarray, y_prob: np.ndarray, out_dir: st
             plots.plot_multilabel_confusion(cm, names, os.path.join(out_dir, f"{prefix}confusion_matrix.png"))
         else:
             plots.plot_confusion_matrix(cm, names, os.path.join(out_dir, f"{prefix}confusion_matrix.png"))
-    plots.plot_roc(task, y_true, y_prob, os.path.join(out_dir, f"{prefix}roc.png"))
+    plots.plot_roc(task, y_true, y_prob, os.path.join(out_dir, f"{prefix}roc.png"), thresholds=thresholds)
+    plots.plot_reliability(task, y_true, y_prob, os.path.join(out_dir, f"{prefix}calibration.png"))
     if record_ids is not None:
         write_predictions(task, record_ids, y_true, y_prob, os.path.join(out_dir, f"{prefix}predictions.csv"))
     if history_csv and os.path.isfile(history_csv):
@@ -92,14 +98,25 @@ def write_predictions(task: Task, record_ids, y_true: np.ndarray, y_prob: np.nda
 
 
 def summary_lines(task: Task, metrics: dict) -> list[str]:
-    """A few human lines: the main score and per-class F1."""
-    lines = [f"{task.main_score}: {_fmt(metrics.get(task.main_score))}"]
+    """A few human lines: the main scores with their 95% bootstrap intervals, per-class F1, and the
+    mean expected calibration error."""
+    ci = metrics.get("ci95") or {}
+
+    def with_ci(key):
+        low, high = (ci.get(key) or {}).get("low"), (ci.get(key) or {}).get("high")
+        return f"{_fmt(metrics.get(key))}" + (f" (95% CI {low:.3f}-{high:.3f})" if low is not None
+                                               and high is not None else "")
+
+    lines = [f"{task.main_score}: {with_ci(task.main_score)}"]
     for key in ("cinc2017_f1", "challenge_metric", "macro_auc", "auc", "f1", "macro_f1", "accuracy"):
         if key != task.main_score and key in metrics and not isinstance(metrics[key], (dict, list)):
-            lines.append(f"{key}: {_fmt(metrics[key])}")
+            lines.append(f"{key}: {with_ci(key)}")
     per_class = metrics.get("per_class")
     if isinstance(per_class, dict):
         lines.append("per-class F1: " + ", ".join(f"{c} {_fmt(v.get('f1'))}" for c, v in per_class.items()))
+    calibration = metrics.get("calibration")
+    if isinstance(calibration, dict) and calibration.get("ece_mean") is not None:
+        lines.append(f"expected calibration error (mean over outputs): {calibration['ece_mean']:.3f}")
     return lines
 
 
