@@ -17,6 +17,9 @@ $(STAMP): $(PY) requirements.txt setup.cfg
 	$(PY) -m pip install --quiet --no-deps -e .
 	$(PY) -m pip install --quiet "pytest>=8,<10" "pytest-timeout>=2.3,<3" "pytest-xdist>=3.6,<4" \
 		"pytest-rerunfailures>=15,<17"
+	# gRPC request classes for the export tests; --no-deps: it requires the full `tensorflow`
+	# package, which would sit beside tensorflow-cpu (grpcio and protobuf come with TensorFlow).
+	$(PY) -m pip install --quiet --no-deps "tensorflow-serving-api>=2.21,<2.22"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -1,0 +1,158 @@
+"""SavedModel export: same probabilities as the run, signatures, README requests, clear refusals."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from serving_runs import CLASSES, tiny_runs  # noqa: F401  (session fixture)
+
+SAVED_MODEL_CLI = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+
+
+@pytest.fixture(scope="module")
+def exports(tiny_runs, tmp_path_factory):  # noqa: F811
+    import export as export_script
+
+    out = tmp_path_factory.mktemp("exports")
+    return {kind: export_script.main(["--run", tiny_runs[kind], "--out", str(out)])
+            for kind in ("raw", "spectrogram")}, out
+
+
+def _decoded(data_dir, record_ids):
+    from ecgtf.data.transforms import decode_signal
+    from ecgtf.data.wfdb_io import read_record
+
+    records = [read_record(os.path.join(data_dir, rid)) for rid in record_ids]
+    return [decode_signal(r.signal_mv, r.sampling_rate, 100.0) for r in records]
+
+
+@pytest.mark.parametrize("kind", ["raw", "spectrogram"])
+def test_export_matches_the_runs_own_predictions(tiny_runs, exports, kind):  # noqa: F811
+    import tensorflow as tf
+
+    paths, _ = exports
+    assert paths[kind].endswith(os.path.join("_af4", "1"))
+    saved = pd.read_csv(os.path.join(tiny_runs[kind], "predictions.csv"), dtype={"record_id": str})
+    serve = tf.saved_model.load(paths[kind]).signatures["serving_default"]
+    signals = _decoded(tiny_runs["data"], saved["record_id"])
+    # Records of different lengths in one batch, zero-padded at the end: the padding is ignored.
+    signals[0] = signals[0][:250]
+    batch = np.zeros((len(signals), max(len(s) for s in signals), 1), np.float32)
+    for i, s in enumerate(signals):
+        batch[i, :len(s)] = s
+    out = serve(signal_mv=tf.constant(batch))
+    probs = out["probabilities"].numpy()
+    expected = saved[[f"prob_{c}" for c in CLASSES]].to_numpy()
+    np.testing.assert_allclose(probs[1:], expected[1:], atol=1e-5)
+    from ecgtf.training.predict import predict_signals
+    from ecgtf.training.saved import load_run
+
+    run = load_run(tiny_runs[kind])
+    short = predict_signals(run.model, signals[:1], length=300, hop=100)
+    np.testing.assert_allclose(probs[:1], short, atol=1e-5)
+    decisions = out["decisions"].numpy()  # multiclass: one-hot argmax
+    np.testing.assert_array_equal(decisions, np.eye(4, dtype=np.int32)[probs.argmax(axis=1)])
+
+
+def test_metadata_signature_and_assets(exports):
+    import tensorflow as tf
+
+    paths, _ = exports
+    meta = tf.saved_model.load(paths["raw"]).signatures["metadata"]()
+    as_json = json.loads(meta["metadata_json"].numpy())
+    with open(os.path.join(paths["raw"], "assets", "metadata.json")) as f:
+        assert json.load(f) == as_json
+    assert as_json["class_names"] == CLASSES and as_json["lead_names"] == ["ECG"]
+    assert as_json["sampling_rate"] == 100.0 and as_json["units"] == "mV"
+    assert [c.decode() for c in meta["class_names"].numpy()] == CLASSES
+    assert float(meta["sampling_rate"]) == 100.0 and meta["units"].numpy() == b"mV"
+
+
+def _cli(*args):
+    result = subprocess.run([SAVED_MODEL_CLI, *args], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_saved_model_cli_shows_signatures_and_runs_the_rest_example(exports, tmp_path):
+    paths, _ = exports
+    folder = paths["raw"]
+    shown = _cli("show", "--all", "--dir", folder)
+    for text in ("signature_def['serving_default']", "signature_def['metadata']", "inputs['signal_mv']",
+                 "outputs['probabilities']", "outputs['decisions']", "shape: (-1, -1, 1)"):
+        assert text in shown, text
+    with open(os.path.join(folder, "example_request.json")) as f:
+        request = json.load(f)
+    with open(os.path.join(folder, "example_response.json")) as f:
+        response = json.load(f)
+    np.save(tmp_path / "x.npy", np.asarray(request["instances"], np.float32))
+    _cli("run", "--dir", folder, "--tag_set", "serve", "--signature_def", "serving_default",
+         "--inputs", f"signal_mv={tmp_path / 'x.npy'}", "--outdir", str(tmp_path / "out"))
+    got = np.load(tmp_path / "out" / "probabilities.npy")
+    np.testing.assert_allclose(got, [row["probabilities"] for row in response["predictions"]], atol=1e-6)
+    np.testing.assert_array_equal(np.load(tmp_path / "out" / "decisions.npy"),
+                                  [row["decisions"] for row in response["predictions"]])
+
+
+def test_readme_grpc_request_matches_the_signature(exports):
+    import tensorflow as tf
+
+    from ecgtf.serving.readme import grpc_request_code
+
+    paths, base = exports
+    with open(os.path.join(paths["raw"], "README.md")) as f:
+        readme = f.read()
+    assert "tensorflow_model_server" in readme and "docker run" in readme and ":predict" in readme
+    scope = {"signal": np.ones((2, 450, 1), np.float32)}
+    exec(grpc_request_code(readme), scope)  # the README's own code
+    request = scope["request"]
+    from tensorflow_serving.apis import predict_pb2
+
+    assert isinstance(request, predict_pb2.PredictRequest)
+    assert request.model_spec.name == os.path.basename(os.path.dirname(paths["raw"]))
+    signature = tf.saved_model.load(paths["raw"]).signatures[request.model_spec.signature_name]
+    specs = signature.structured_input_signature[1]
+    assert set(request.inputs) == set(specs)
+    for name, proto in request.inputs.items():
+        tensor = tf.make_ndarray(proto)
+        assert tf.as_dtype(proto.dtype) == specs[name].dtype
+        assert specs[name].shape.is_compatible_with(tensor.shape)
+        assert signature(**{name: tf.constant(tensor)})["probabilities"].shape == (2, 4)
+
+
+def test_export_refuses_the_median_beat_naming_the_step(tiny_runs, tmp_path):  # noqa: F811
+    import export as export_script
+
+    from ecgtf.serving.export import ExportError
+
+    with pytest.raises(ExportError, match=r"'median_beat' step .*numpy_function.*scripts/predict.py"):
+        export_script.main(["--run", tiny_runs["median_beat"], "--out", str(tmp_path)])
+    assert not os.listdir(tmp_path)
+
+
+def test_export_refuses_a_decode_filter_and_an_unknown_kind(tiny_runs):  # noqa: F811
+    import dataclasses
+
+    from ecgtf.serving.export import ExportError, check_exportable
+    from ecgtf.training.saved import load_run
+
+    run = load_run(tiny_runs["raw"])
+    check_exportable(run)
+    with pytest.raises(ExportError, match="--signal-filter bandpass"):
+        check_exportable(dataclasses.replace(run, spec=dataclasses.replace(run.spec, signal_filter="bandpass")))
+    with pytest.raises(ExportError, match="input kind 'printout'"):
+        check_exportable(dataclasses.replace(run, spec=dataclasses.replace(run.spec, input_kind="printout")))
+
+
+def test_existing_version_is_not_overwritten(tiny_runs, exports):  # noqa: F811
+    import export as export_script
+
+    paths, base = exports
+    with pytest.raises(FileExistsError, match="already exists"):
+        export_script.main(["--run", tiny_runs["raw"], "--out", str(base), "--version", "1"])
