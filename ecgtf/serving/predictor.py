@@ -1,0 +1,177 @@
+"""Scoring record files with a run folder or an exported SavedModel (``scripts/predict.py``).
+
+:func:`load_predictor` opens either; :func:`score_files` reads, checks, resamples and scores
+each file, and one bad file (wrong lead count, unreadable, NaNs) becomes one error row naming
+the file and the reason while the others are still scored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import numpy as np
+
+from ecgtf.data.record import RecordError
+
+
+@dataclasses.dataclass
+class ModelInfo:
+    """What a model takes and gives.
+
+    Attributes:
+        sampling_rate: Hz the model takes.
+        n_leads: leads it takes.
+        lead_names: their order (empty: unknown).
+        class_names: one per output.
+        task_kind: ``binary``, ``multiclass`` or ``multilabel``.
+        thresholds: decision thresholds (None: 0.5, or argmax for multiclass).
+        signal_filter: the whole-record filter to apply at decode (``none`` for a SavedModel).
+    """
+
+    sampling_rate: float
+    n_leads: int
+    lead_names: list
+    class_names: list
+    task_kind: str
+    thresholds: list | None
+    signal_filter: str = "none"
+
+
+class RunPredictor:
+    """A run folder's ``model.keras`` with its windows, thresholds and decode filter."""
+
+    def __init__(self, run_dir: str):
+        from ecgtf.training.saved import load_run
+
+        self.run = run = load_run(run_dir)
+        spec = run.spec
+        self.info = ModelInfo(spec.sampling_rate, int(run.model.inputs[0].shape[-1]), list(spec.lead_names or []),
+                              list(spec.class_names), spec.task_kind, run.thresholds, spec.signal_filter)
+
+    def probabilities(self, signals: list[np.ndarray]) -> np.ndarray:
+        from ecgtf.training.predict import predict_signals
+
+        spec = self.run.spec
+        return predict_signals(self.run.model, signals, length=spec.window_samples, hop=spec.eval_hop_samples,
+                               batch_size=16)
+
+
+class SavedModelPredictor:
+    """An export of :func:`ecgtf.serving.export.export_run` through its ``serving_default`` signature."""
+
+    def __init__(self, path: str):
+        import tensorflow as tf
+
+        from ecgtf.serving.export import METADATA_FILE
+
+        with open(os.path.join(path, "assets", METADATA_FILE)) as f:
+            meta = json.load(f)
+        self.serve = tf.saved_model.load(path).signatures["serving_default"]
+        self.info = ModelInfo(meta["sampling_rate"], meta["n_leads"], meta["lead_names"], meta["class_names"],
+                              meta["task_kind"], meta["thresholds"])
+
+    def probabilities(self, signals: list[np.ndarray]) -> np.ndarray:
+        import tensorflow as tf
+
+        out = [self.serve(signal_mv=tf.constant(s[None], tf.float32))["probabilities"].numpy()[0] for s in signals]
+        return np.asarray(out, np.float32).reshape(len(signals), len(self.info.class_names))
+
+
+def saved_model_dir(path: str) -> str | None:
+    """``path`` itself when it holds ``saved_model.pb``, its highest numbered version folder
+    when it is a TF Serving model folder, else None."""
+    if os.path.isfile(os.path.join(path, "saved_model.pb")):
+        return path
+    versions = sorted((int(d) for d in os.listdir(path) if d.isdigit()
+                       and os.path.isfile(os.path.join(path, d, "saved_model.pb"))), reverse=True)
+    return os.path.join(path, str(versions[0])) if versions else None
+
+
+def load_predictor(path: str):
+    """A :class:`RunPredictor` for a run folder, a :class:`SavedModelPredictor` for an export.
+
+    Raises:
+        FileNotFoundError: ``path`` is neither (one line).
+    """
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"--model {path!r} does not exist")
+    if os.path.isfile(os.path.join(path, "config.yaml")):
+        return RunPredictor(path)
+    saved = saved_model_dir(path)
+    if saved is not None:
+        return SavedModelPredictor(saved)
+    raise FileNotFoundError(f"--model {path!r} is neither a run folder (config.yaml, model.keras) nor an export "
+                            "(saved_model.pb, or version folders holding one)")
+
+
+def decisions(info: ModelInfo, probs: np.ndarray) -> np.ndarray:
+    """0/1 decisions as :func:`ecgtf.evaluation.thresholds.apply_thresholds`."""
+    probs = np.asarray(probs, dtype=float)
+    if info.task_kind == "multiclass":
+        return np.eye(probs.shape[-1], dtype=int)[probs.argmax(axis=-1)]
+    thr = 0.5 if info.thresholds is None else np.asarray(info.thresholds, dtype=float)
+    return (probs >= thr).astype(int)
+
+
+def prepare_record(record, info: ModelInfo) -> tuple[np.ndarray, list[str]]:
+    """``(signal, notes)``: the record checked, its leads in the model's order, resampled to the
+    model's rate and filtered as the run was.
+
+    Raises:
+        RecordError: wrong lead count, NaN samples, every lead flat.
+    """
+    from ecgtf.data.record import validate_record
+    from ecgtf.data.transforms import decode_signal
+
+    notes = []
+    validate_record(record, expected_leads=info.n_leads)
+    signal = record.signal_mv
+    names = [n.lower() for n in record.lead_names]
+    wanted = [n.lower() for n in info.lead_names]
+    if wanted and sorted(names) == sorted(wanted) and names != wanted:
+        signal = signal[:, [names.index(n) for n in wanted]]
+        notes.append(f"leads reordered to {', '.join(info.lead_names)}")
+    if float(record.sampling_rate) != float(info.sampling_rate):
+        notes.append(f"resampled from {record.sampling_rate:g} Hz to {info.sampling_rate:g} Hz")
+    return decode_signal(signal, record.sampling_rate, info.sampling_rate, info.signal_filter), notes
+
+
+def score_files(predictor, paths, *, npy_rate: float | None = None, say=print) -> tuple[list[dict], list[dict]]:
+    """``(rows, failures)``: one row per scored file, one failure per file that could not be.
+
+    Args:
+        predictor: from :func:`load_predictor`.
+        paths: files and folders (:func:`ecgtf.serving.files.find_inputs`).
+        npy_rate: Hz of ``.npy`` inputs; the model's rate when None.
+        say: where the per-file notes and errors go (one line each).
+
+    Returns:
+        Rows ``{"record_id", "file", "probabilities": {class: p}, "decisions": {class: 0/1},
+        "notes": [...]}`` and failures ``{"record_id", "file", "error"}``.
+    """
+    from ecgtf.serving.files import find_inputs, read_input, record_id
+
+    info = predictor.info
+    ready, failures = [], []
+    for path in find_inputs(paths):
+        try:
+            record = read_input(path, npy_rate or info.sampling_rate, info.lead_names or None)
+            signal, notes = prepare_record(record, info)
+        except RecordError as err:
+            failures.append({"record_id": record_id(path), "file": path, "error": err.reason})
+            say(f"error: {path}: {err.reason}")
+            continue
+        for note in notes:
+            say(f"{path}: {note}")
+        ready.append((record.record_id, path, signal, notes))
+    rows = []
+    if ready:
+        probs = predictor.probabilities([signal for _, _, signal, _ in ready])
+        decided = decisions(info, probs)
+        for (rid, path, _, notes), p, d in zip(ready, probs, decided):
+            rows.append({"record_id": rid, "file": path,
+                         "probabilities": {c: round(float(v), 6) for c, v in zip(info.class_names, p)},
+                         "decisions": {c: int(v) for c, v in zip(info.class_names, d)}, "notes": notes})
+    return rows, failures
