@@ -17,7 +17,6 @@ import threading
 import time
 import zlib
 
-import cv2
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
@@ -155,9 +154,7 @@ def _render_one(item):
         img = render_printout(signal, s["rate"], s["leads"], s["layout"], s["style"])
         if s["augment"].active:
             img = augment_photo(img, s["augment"], image_seed(s["seed"], zlib.crc32(str(record_id).encode())))
-        with replacing(path) as tmp:
-            if not cv2.imwrite(tmp, np.ascontiguousarray(img[..., ::-1])):
-                raise OSError(f"could not write {tmp}")
+        mf.write_png(path, img)
     except (ValueError, OSError) as err:
         return record_id, f"render failed: {' '.join(str(err).split())}"
     return record_id, None
