@@ -136,7 +136,7 @@ def class_index(explainer: Explainer, name: str | None) -> int | None:
 
 
 def _check_leads(explainer: Explainer, signal: np.ndarray) -> None:
-    leads = explainer.run.prepare.input_shape[-1]
+    leads = explainer.spec.n_leads if explainer.spec.printout else explainer.run.prepare.input_shape[-1]
     if signal.ndim != 2:
         raise ValueError(f"expected a signal (samples, leads), got shape {signal.shape}")
     if signal.shape[1] != leads:
@@ -145,8 +145,15 @@ def _check_leads(explainer: Explainer, signal: np.ndarray) -> None:
 
 def model_input(explainer: Explainer, signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(window_mv, network input batch of 1)`` of a decoded signal: the centre window of the
-    run's length, through the model's own ``prepare`` block."""
+    run's length, through the model's own ``prepare`` block. A printout run renders the record
+    first (:func:`ecgtf.data.images.spec_image`, the window it prints is returned)."""
     _check_leads(explainer, signal)
+    if explainer.spec.printout:
+        from ecgtf.data.images import spec_image
+
+        window = pad_or_crop(signal, explainer.spec.window_samples, start=0, pad_mode="end")
+        image = spec_image(signal, explainer.spec)
+        return window, np.asarray(explainer.run.prepare(tf.constant(image[None])), np.float32)
     window = pad_or_crop(signal, explainer.spec.window_samples)
     return window, np.asarray(explainer.run.prepare(tf.constant(window[None])), np.float32)
 
@@ -173,8 +180,35 @@ def _draw_spectrogram(explainer, window, x, heat, out_png, lead_names, title, ex
                              max_freq_hz=top_frequency_hz(rate, explainer.spec.input_options), title=title)
 
 
+def _draw_image(explainer, window, x, heat, out_png, lead_names, title, explained):
+    overlay.plot_image(x[0], heat, out_png, title=f"{title}\n{explainer.spec.input_options['layout']} printout")
+
+
+def _draw_lead_images(explainer, window, x, heat, out_png, lead_names, title, explained):
+    """One row per lead: its printout strip under its own heatmap, and the share of the
+    example's heat that fell on it (which lead mattered)."""
+    import matplotlib.pyplot as plt
+
+    images, maps = x[0], heat
+    share = maps.sum(axis=(1, 2))
+    share = share / share.sum() if share.sum() > 0 else share
+    names = list(lead_names or [f"lead {i + 1}" for i in range(len(images))])
+    fig, axes = plt.subplots(len(images), 1, figsize=(8, 0.9 * len(images) + 0.6), squeeze=False)
+    for k, ax in enumerate(axes[:, 0]):
+        ax.imshow(np.clip(images[k], 0, 1))
+        ax.imshow(maps[k], cmap=overlay.CMAP, alpha=overlay.ALPHA, vmin=0.0, vmax=1.0)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(f"{names[k]}\n{100 * share[k]:.0f}%", rotation=0, ha="right", va="center", fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    os.makedirs(os.path.dirname(os.path.abspath(out_png)), exist_ok=True)
+    fig.savefig(out_png, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+
+
 #: How an explained input is drawn, by the ``draw`` of its input kind's spec.
-DRAWERS = {"signal": _draw_signal, "beat": _draw_beat, "spectrogram": _draw_spectrogram}
+DRAWERS = {"signal": _draw_signal, "beat": _draw_beat, "spectrogram": _draw_spectrogram, "image": _draw_image,
+           "lead_images": _draw_lead_images}
 
 
 def explain_one(explainer: Explainer, source: str, out_png: str, *, class_name: str | None = None,

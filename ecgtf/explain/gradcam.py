@@ -8,6 +8,10 @@ One entry point, :func:`gradcam`, for flat functional models of two kinds:
 * 2-D models (spectrogram or image input ``(batch, H, W, C)``): tf-keras-vis
   ``Gradcam`` / ``GradcamPlusPlus`` / ``Saliency`` (checked with Keras 3.15 and
   TF 2.21); heatmaps ``(batch, H, W)``.
+* sequence-of-images models (per-lead printouts ``(batch, leads, H, W, C)``, e.g.
+  ``convlstm_leads``): ``tf.GradientTape`` on a layer with per-lead maps
+  ``(batch, leads, h, w, channels)``, channel weights pooled over each lead's own map, so every
+  lead gets its own heatmap; ``(batch, leads, H, W)``, one scale for all leads of an example.
 
 Scores are the pre-activation logits of the ``predictions`` layer (the model contract's
 last ``Dense``), so a saturated softmax or sigmoid does not flatten the gradients.
@@ -53,16 +57,18 @@ _SKIP_LAYERS = (keras.layers.InputLayer, keras.layers.Dropout, keras.layers.Spat
 
 
 def spatial_rank(model: keras.Model) -> int:
-    """1 for raw-signal models (input ``(batch, samples, leads)``), 2 for image models.
+    """1 for raw-signal models (input ``(batch, samples, leads)``), 2 for image models, 3 for
+    sequences of images (``(batch, leads, H, W, C)``).
 
     Raises:
-        ValueError: the model does not have a single 3-D or 4-D input.
+        ValueError: the model does not have a single 3-D, 4-D or 5-D input.
     """
     if len(model.inputs) != 1:
         raise ValueError(f"Grad-CAM needs a single-input model; {model.name} has {len(model.inputs)} inputs")
     rank = len(model.inputs[0].shape)
-    if rank not in (3, 4):
-        raise ValueError(f"Grad-CAM supports inputs (batch, samples, leads) or (batch, H, W, C); "
+    if rank not in (3, 4, 5):
+        raise ValueError(f"Grad-CAM supports inputs (batch, samples, leads), (batch, H, W, C) or "
+                         f"(batch, leads, H, W, C); "
                          f"{model.name} takes {tuple(model.inputs[0].shape)}")
     return rank - 2
 
@@ -290,18 +296,53 @@ def _saliency_2d(model, x, classes, layer):
     return np.asarray(explainer(score, x, normalize_map=False))  # max |grad| over channels
 
 
+# --------------------------------------------------------------------------- sequences of images (GradientTape)
+
+
+def upsample_seq(cam: np.ndarray, size) -> np.ndarray:
+    """Bilinear resize of per-lead maps ``(batch, leads, h, w)`` to ``(batch, leads, *size)``."""
+    cam = np.asarray(cam, np.float32)
+    batch, leads = cam.shape[:2]
+    flat = tf.image.resize(cam.reshape((batch * leads,) + cam.shape[2:] + (1,)), tuple(int(s) for s in size),
+                           method="bilinear")
+    return np.asarray(flat)[..., 0].reshape((batch, leads) + tuple(int(s) for s in size))
+
+
+def _gradcam_seq(model, x, classes, layer, plus_plus: bool = False):
+    acts, grads = _tape_1d(model, x, classes, layer, watch_input=False)      # (batch, leads, h, w, channels)
+    if plus_plus:
+        g2, g3 = grads ** 2, grads ** 3
+        denom = 2.0 * g2 + acts.sum(axis=(2, 3), keepdims=True) * g3
+        alpha = g2 / np.where(denom != 0.0, denom, 1.0)
+        weights = (alpha * np.maximum(grads, 0.0)).sum(axis=(2, 3), keepdims=True)
+    else:
+        weights = grads.mean(axis=(2, 3), keepdims=True)                    # per lead and channel
+    cam = np.maximum((weights * acts).sum(axis=-1), 0.0)                     # (batch, leads, h, w)
+    return upsample_seq(cam, x.shape[2:4])
+
+
+def _gradcam_pp_seq(model, x, classes, layer):
+    return _gradcam_seq(model, x, classes, layer, plus_plus=True)
+
+
+def _saliency_seq(model, x, classes, layer):
+    _, grads = _tape_1d(model, x, classes, layer, watch_input=True)
+    return np.abs(grads).max(axis=-1)
+
+
 @dataclasses.dataclass(frozen=True)
 class _Method:
     one_d: Callable
     two_d: Callable
+    seq: Callable
     needs_layer: bool = True
 
 
 #: Explanation methods by name; the keys are the valid ``method`` values.
 METHODS = {
-    "gradcam": _Method(_gradcam_1d, _gradcam_2d),
-    "gradcam++": _Method(_gradcam_pp_1d, _gradcam_pp_2d),
-    "saliency": _Method(_saliency_1d, _saliency_2d, needs_layer=False),
+    "gradcam": _Method(_gradcam_1d, _gradcam_2d, _gradcam_seq),
+    "gradcam++": _Method(_gradcam_pp_1d, _gradcam_pp_2d, _gradcam_pp_seq),
+    "saliency": _Method(_saliency_1d, _saliency_2d, _saliency_seq, needs_layer=False),
 }
 
 
@@ -310,7 +351,8 @@ def gradcam(model: keras.Model, inputs, class_index=None, layer=None, method: st
 
     Args:
         model: a flat functional Keras model with input ``(batch, samples, leads)``
-            (raw signals, mV) or ``(batch, H, W, C)`` (spectrogram or ECG images).
+            (raw signals, mV), ``(batch, H, W, C)`` (spectrogram or ECG images) or
+            ``(batch, leads, H, W, C)`` (per-lead printouts).
         inputs: a batch in the model's input layout (already prepared as in training).
         class_index: the class to explain: an int or one per example ``(batch,)``; None
             takes each example's predicted class. Binary models (one output) take 0 or 1.
@@ -321,8 +363,8 @@ def gradcam(model: keras.Model, inputs, class_index=None, layer=None, method: st
             (``|d score / d input|``, maximum over channels/leads).
 
     Returns:
-        ``(batch, samples)`` for 1-D models or ``(batch, H, W)`` for 2-D models,
-        float32 in [0, 1].
+        ``(batch, samples)`` for 1-D models, ``(batch, H, W)`` for 2-D models or
+        ``(batch, leads, H, W)`` for sequences of images, float32 in [0, 1].
 
     Raises:
         ValueError: unknown method, bad ``layer`` (lists the candidates) or class index.
@@ -337,7 +379,7 @@ def gradcam(model: keras.Model, inputs, class_index=None, layer=None, method: st
     target = find_layer(model, layer) if spec.needs_layer else None
     probs = np.asarray(model(x, training=False))
     classes = _class_indices(class_index, probs)
-    fn = spec.one_d if rank == 1 else spec.two_d
+    fn = {1: spec.one_d, 2: spec.two_d, 3: spec.seq}[rank]
     return _normalize(fn(model, x, classes, target))
 
 

@@ -118,3 +118,41 @@ class MedianBeat(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "sampling_rate": self.sampling_rate, "before_s": self.before_s,
                 "after_s": self.after_s}
+
+
+@keras.saving.register_keras_serializable(package="ecgtf")
+class ImageToInput(keras.layers.Layer):
+    """Printout image(s) of any size -> the network's input: resize to ``image_size``, scale to [0, 1].
+
+    Takes ``(batch, H, W, 3)`` (one printout) or ``(batch, n, H, W, 3)`` (a sequence of per-lead
+    images) with pixel values 0-255 (uint8 or float) and returns float32 of shape
+    ``(batch, image_size[0], image_size[1], 3)`` or ``(batch, n, image_size[0], image_size[1], 3)``.
+    Bilinear resizing with antialiasing (``tf.image.resize``); an input already at ``image_size``
+    passes unchanged apart from the scaling. Graph ops only, so a SavedModel export can put a
+    PNG/JPEG decoder in front of it.
+    """
+
+    def __init__(self, image_size, **kwargs):
+        super().__init__(trainable=False, **{k: v for k, v in kwargs.items() if k != "trainable"})
+        self.image_size = tuple(int(s) for s in image_size)
+
+    def call(self, inputs):
+        x = tf.cast(inputs, tf.float32)
+        if x.shape.rank == 5:
+            shape = tf.shape(x)
+            flat = tf.reshape(x, tf.concat([[-1], shape[2:]], 0))
+            out = tf.reshape(self._resize(flat), tf.concat([shape[:2], self.image_size, shape[-1:]], 0))
+            out.set_shape([inputs.shape[0], inputs.shape[1], *self.image_size, inputs.shape[-1]])
+            return out / 255.0
+        return self._resize(x) / 255.0
+
+    def _resize(self, x):
+        if tuple(x.shape[1:3]) == self.image_size:
+            return x
+        return tf.image.resize(x, self.image_size, method="bilinear", antialias=True)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-3], *self.image_size, input_shape[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "image_size": list(self.image_size)}

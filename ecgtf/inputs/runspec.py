@@ -81,6 +81,12 @@ class RunSpec:
         return self.window_samples / self.sampling_rate
 
     @property
+    def printout(self) -> bool:
+        """Whether the run's model takes rendered printouts (``image``, ``lead_images``), made from
+        a decoded record by :func:`ecgtf.data.images.spec_image`, instead of mV windows."""
+        return get_spec(self.input_kind).record_input is not None
+
+    @property
     def n_leads(self) -> int | None:
         return len(self.lead_names) if self.lead_names else None
 

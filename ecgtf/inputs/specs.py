@@ -13,6 +13,11 @@ A model's registry entry names its input kind; :data:`INPUT_SPECS` says, for tha
 * ``source``: where its data comes from.
 * ``draw``: how the Grad-CAM gallery draws an explained input (a key of
   ``ecgtf.explain.gallery.DRAWERS``).
+* ``record_input`` (printout kinds ``image`` and ``lead_images``): the NumPy step from a decoded
+  record to what the saved model takes, i.e. the OpenCV rendering of the printout
+  (:func:`ecgtf.data.images.record_image`) with the layout, DPI and style of the run's options
+  (recorded in ``run_spec.json``); ``saved_input`` is then the saved model's input shape
+  (images of any size) and ``prepare`` only resizes and rescales them (graph ops).
 
 The whole-record steps (resampling to the run's rate, the zero-phase band-pass) stay at decode,
 in :func:`ecgtf.data.transforms.decode_signal`, which the record store, the gallery and every
@@ -29,8 +34,9 @@ from typing import Callable
 import keras
 
 from ecgtf.data import beats as beatlib
+from ecgtf.data import images as imagelib
 from ecgtf.data import spectrogram as speclib
-from ecgtf.inputs.layers import CenterCropOrPad, MedianBeat, Standardize
+from ecgtf.inputs.layers import CenterCropOrPad, ImageToInput, MedianBeat, Standardize
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +69,68 @@ class MedianBeatOptions:
     after_s: float = beatlib.DEFAULT_AFTER_S
 
 
+def _check_choice(name: str, value, valid) -> None:
+    if value not in valid:
+        raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(valid)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageOptions:
+    """A paper printout of the record (:mod:`ecgtf.render`), the view a phone photo gives.
+
+    Attributes:
+        layout: ``3x4``, ``3x4_rhythm`` (with a lead II rhythm strip) or ``stack`` (12 leads in
+            one column over the whole window).
+        image_size: ``(H, W)`` pixels the network sees (the printout is resized to it).
+        dpi: rendering resolution in pixels per inch (px/mm = dpi / 25.4).
+        grid: ``red``, ``grey`` or ``none``.
+        line_width_px: trace width in pixels.
+        photo_augment: photo augmentation preset applied to training images (a key of
+            :data:`ecgtf.render.photo.PRESETS`); evaluation never augments.
+        source: ``render`` (render in ``tf.data``) or a folder written by ``scripts/render.py``
+            (its ``manifest.csv``) with the same layout and style.
+    """
+
+    layout: str = "3x4"
+    image_size: tuple = imagelib.DEFAULT_IMAGE_SIZE
+    dpi: float = imagelib.DEFAULT_DPI
+    grid: str = "red"
+    line_width_px: int = 1
+    photo_augment: str = "none"
+    source: str = "render"
+
+    def __post_init__(self):
+        object.__setattr__(self, "image_size", tuple(int(s) for s in self.image_size))
+        _check_choice("layout", self.layout, imagelib.IMAGE_LAYOUTS)
+        _check_choice("grid", self.grid, imagelib.GRIDS)
+        imagelib.check_preset(self.photo_augment)
+
+
+@dataclasses.dataclass(frozen=True)
+class LeadImagesOptions:
+    """One printout strip per lead (the ``lead`` layout of :mod:`ecgtf.render`), as a sequence.
+
+    Attributes: as :class:`ImageOptions` (``image_size`` is each lead image's ``(H, W)``),
+    without ``layout``.
+    """
+
+    image_size: tuple = imagelib.DEFAULT_LEAD_IMAGE_SIZE
+    dpi: float = imagelib.DEFAULT_DPI
+    grid: str = "red"
+    line_width_px: int = 1
+    photo_augment: str = "none"
+    source: str = "render"
+
+    def __post_init__(self):
+        object.__setattr__(self, "image_size", tuple(int(s) for s in self.image_size))
+        _check_choice("grid", self.grid, imagelib.GRIDS)
+        imagelib.check_preset(self.photo_augment)
+
+
+def _image_step(options, sampling_rate: float):
+    return ImageToInput(options.image_size, name="to_input")
+
+
 def _spectrogram_step(options: SpectrogramOptions, sampling_rate: float):
     return speclib.SpectrogramImage(sampling_rate, name="spectrogram", **dataclasses.asdict(options))
 
@@ -82,6 +150,8 @@ class InputSpec:
     source: str
     draw: str
     note: str = ""
+    record_input: Callable | None = None
+    saved_input: Callable | None = None
 
 
 INPUT_SPECS: dict[str, InputSpec] = {
@@ -93,6 +163,15 @@ INPUT_SPECS: dict[str, InputSpec] = {
                              "it is saved in model.keras but cannot be part of a SavedModel graph"),
     "spectrogram": InputSpec("spectrogram", SpectrogramOptions, _spectrogram_step, True,
                              "windows of the decoded record (mV, run rate)", "spectrogram"),
+    "image": InputSpec("image", ImageOptions, _image_step, True,
+                       "printouts rendered from the decoded record, or a render.py folder", "image",
+                       "rendering (OpenCV) is a NumPy step recorded in run_spec.json; model.keras takes "
+                       "images (batch, H, W, 3), 0-255", imagelib.record_image,
+                       lambda n_leads: (None, None, 3)),
+    "lead_images": InputSpec("lead_images", LeadImagesOptions, _image_step, True,
+                             "per-lead printout strips rendered from the decoded record", "lead_images",
+                             "model.keras takes (batch, leads, H, W, 3), 0-255", imagelib.record_image,
+                             lambda n_leads: (int(n_leads), None, None, 3)),
 }
 
 
@@ -142,8 +221,15 @@ def build_prepare(kind: str, options, *, sampling_rate: float, window_samples: i
 
     Centre crop or zero-pad to ``window_samples`` (a no-op on training windows), per-lead
     standardisation when the run asks for it, then the kind's step.
+
+    Printout kinds (``saved_input`` set) take rendered images instead, ``(batch, H, W, 3)`` or
+    ``(batch, leads, H, W, 3)`` of any size, 0-255, and only resize and rescale them
+    (``standardize`` does not apply).
     """
     spec = get_spec(kind)
+    if spec.saved_input is not None:
+        return keras.Sequential([keras.Input(spec.saved_input(n_leads), name="image"),
+                                 spec.step(options, float(sampling_rate))], name="prepare")
     steps = [CenterCropOrPad(window_samples, name="crop_or_pad")]
     if standardize:
         steps.append(Standardize(name="standardize"))
@@ -159,8 +245,9 @@ def input_shape_of(prepare: keras.Model) -> tuple[int, ...]:
 
 def with_prepare(network: keras.Model, prepare: keras.Model) -> keras.Model:
     """One model ``(batch, samples, leads) mV -> outputs``: ``prepare`` then ``network``."""
-    inputs = keras.Input(prepare.input_shape[1:], name="signal_mv")
-    return keras.Model(inputs, network(prepare(inputs)), name=f"{network.name}_on_signal")
+    image = len(prepare.input_shape) > 3  # printout kinds take images
+    inputs = keras.Input(prepare.input_shape[1:], name="image" if image else "signal_mv")
+    return keras.Model(inputs, network(prepare(inputs)), name=f"{network.name}_on_{'image' if image else 'signal'}")
 
 
 def split_model(model: keras.Model) -> tuple[keras.Model | None, keras.Model]:

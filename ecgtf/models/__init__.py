@@ -10,3 +10,5 @@ from ecgtf.models import compact1d  # noqa: E402,F401
 from ecgtf.models import transfer  # noqa: E402,F401
 from ecgtf.models import spectrogram_cnn  # noqa: E402,F401
 from ecgtf.models import beat_cnn  # noqa: E402,F401
+from ecgtf.models import image_cnn  # noqa: E402,F401
+from ecgtf.models import convlstm_leads  # noqa: E402,F401

@@ -41,7 +41,12 @@ def predict_signals(model, signals, *, length: int, hop: int | None = None, batc
 
 def predict_records(model, data, indices, spec, *, batch_size: int = 64) -> np.ndarray:
     """:func:`predict_signals` for the records at ``indices`` of ``data`` (a ``LoadedData``),
-    with the window and hop of ``spec`` (a :class:`ecgtf.inputs.runspec.RunSpec`)."""
+    with the window and hop of ``spec`` (a :class:`ecgtf.inputs.runspec.RunSpec`). A printout run's
+    model is fed each record's rendered printout (:func:`ecgtf.data.images.predict_images`)."""
+    if spec.printout:
+        from ecgtf.data.images import predict_images
+
+        return predict_images(model, data, indices, spec, batch_size=min(batch_size, 32))
     signals = (data.signal(int(i)) for i in np.asarray(indices, dtype=np.int64))
     return predict_signals(model, signals, length=spec.window_samples, hop=spec.eval_hop_samples,
                            batch_size=batch_size)

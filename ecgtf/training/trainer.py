@@ -28,6 +28,7 @@ from ecgtf import config as cfglib
 from ecgtf.atomic import replacing
 from ecgtf.config import TrainConfig
 from ecgtf.data.augment import AugmentConfig
+from ecgtf.data.images import make_image_dataset
 from ecgtf.data.pipeline import make_raw_dataset
 from ecgtf.inputs.runspec import SPEC_FILE, load_run_data, make_spec, window_samples
 from ecgtf.inputs.specs import input_shape_of, split_options, with_prepare
@@ -207,11 +208,15 @@ def train(cfg: TrainConfig) -> RunResult:
         _say(f"note: the output of {cfg.model} is not a softmax Dense layer, so its class-weighted "
              "probabilities are kept (as with --decision-prior balanced)")
         shift = None
-    train_ds = make_raw_dataset(data, parts["train"], length=length, batch_size=cfg.batch_size, training=True,
-                                seed=cfg.seed, augment_config=AugmentConfig() if cfg.augment else None,
-                                sample_weights=weights)
+    if spec.printout:  # rendered printouts (uint8 images) instead of mV windows
+        train_ds = make_image_dataset(data, parts["train"], options=spec.options(), window_samples=length,
+                                      batch_size=cfg.batch_size, training=True, seed=cfg.seed, sample_weights=weights)
+    else:
+        train_ds = make_raw_dataset(data, parts["train"], length=length, batch_size=cfg.batch_size, training=True,
+                                    seed=cfg.seed, augment_config=AugmentConfig() if cfg.augment else None,
+                                    sample_weights=weights)
     train_ds = train_ds.map(lambda x, *rest: (prepare(x), *rest), num_parallel_calls=tf.data.AUTOTUNE)
-    val_ds = validation_dataset(data, parts["val"], prepare, length, batch_size=max(cfg.batch_size, 32))
+    val_ds = validation_dataset(data, parts["val"], prepare, length, batch_size=max(cfg.batch_size, 32), spec=spec)
 
     steps = math.ceil(len(parts["train"]) / cfg.batch_size)
     epochs_run = _fit_phases(network, model, entry, task, cfg, run_dir, train_ds, val_ds, steps, shift)
@@ -251,10 +256,15 @@ def train(cfg: TrainConfig) -> RunResult:
     return RunResult(run_dir, metrics, thresholds, epochs_run, seconds)
 
 
-def validation_dataset(data, indices, prepare, length: int, batch_size: int = 32) -> tf.data.Dataset:
+def validation_dataset(data, indices, prepare, length: int, batch_size: int = 32, spec=None) -> tf.data.Dataset:
     """``(network input, y)`` batches of the centre windows of ``indices``, cached: what the
-    network sees in training's per-epoch validation pass."""
-    ds = make_raw_dataset(data, indices, length=length, batch_size=batch_size, training=False)
+    network sees in training's per-epoch validation pass (the printouts of the records, for a
+    ``spec`` of a printout kind)."""
+    if spec is not None and spec.printout:
+        ds = make_image_dataset(data, indices, options=spec.options(), window_samples=length, batch_size=batch_size,
+                                training=False)
+    else:
+        ds = make_raw_dataset(data, indices, length=length, batch_size=batch_size, training=False)
     return ds.map(lambda x, y: (prepare(x), y), num_parallel_calls=tf.data.AUTOTUNE).cache()
 
 
