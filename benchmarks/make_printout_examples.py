@@ -20,6 +20,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 #: dpi per layout, small enough for the README (each PNG under 150 KB).
 DPI = {"3x4": 72, "3x4_rhythm": 72, "stack": 50, "lead": 36}
 SEED = 3
@@ -61,7 +62,7 @@ def main(argv=None):
     p.add_argument("--record-id", help="record to draw (default: the first MI record)")
     p.add_argument("--layouts", nargs="+", default=list(LAYOUTS), choices=list(LAYOUTS))
     p.add_argument("--augments", nargs="+", default=["none", "default"], choices=list(PRESETS))
-    p.add_argument("--out", default=os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "images")))
+    p.add_argument("--out", default=os.path.normpath(os.path.join(HERE, "..", "docs", "images")))
     args = p.parse_args(argv)
 
     data = load_dataset("ptbxl", args.data_dir, task="mi_vs_norm", progress=False)

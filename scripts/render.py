@@ -1,6 +1,8 @@
 #!/usr/bin/env python
-"""Render a dataset's records as paper printouts:
-``python scripts/render.py --dataset ptbxl --data-dir ../shared/data/ptbxl --task mi_vs_norm --layout 3x4 --out DIR -j 2``.
+"""Render a dataset's records as paper printouts::
+
+    python scripts/render.py --dataset ptbxl --data-dir ../shared/data/ptbxl --task mi_vs_norm \
+        --layout 3x4 --out DIR -j 2
 
 Writes ``DIR/images/*.png``, ``manifest.csv`` (record_id, labels, y_<class>..., fold, path),
 ``skipped.csv`` (records left out, with the reason) and ``render.json`` (the settings).

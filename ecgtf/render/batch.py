@@ -133,10 +133,9 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _init(store, sampling_rate, lead_names, layout, style, augment, seed, parent=None):
-    if isinstance(store, str):
-        from ecgtf.data.cache import RecordStore
-
-        store = RecordStore(store)
+    if isinstance(store, tuple):  # (store class, path): a worker opens the memory-mapped store anew
+        store_cls, path = store
+        store = store_cls(path)
     if parent is not None:
         _exit_with_parent(parent)
     _STATE.update(store=store, rate=float(sampling_rate), leads=list(lead_names), layout=layout, style=style,
@@ -183,6 +182,10 @@ def render_dataset(data, out: str, cfg: RenderConfig = RenderConfig(), progress:
     Writes ``images/*.png``, ``manifest.csv``, ``skipped.csv`` and ``render.json`` (see
     :mod:`ecgtf.render.manifest`). Resumable: PNGs that exist are kept and skipped.
 
+    ``ecgtf.render`` imports nothing from ``ecgtf.data`` (whose image inputs draw with it):
+    ``data`` is used through its attributes, and worker processes reopen ``data.store`` by its
+    class and path.
+
     Raises:
         ValueError: the layout does not fit the dataset's leads, or ``out`` holds a render
             made with other settings.
@@ -223,7 +226,7 @@ def render_dataset(data, out: str, cfg: RenderConfig = RenderConfig(), progress:
         pool = None
     else:
         ctx = multiprocessing.get_context("spawn")  # no fork of a parent that may hold TF threads
-        pool = ctx.Pool(cfg.jobs, initializer=_init, initargs=(data.store.path, *init_args[1:], os.getpid()))
+        pool = ctx.Pool(cfg.jobs, initializer=_init, initargs=((type(data.store), data.store.path), *init_args[1:], os.getpid()))
         results = pool.imap_unordered(_render_one, todo, chunksize=max(1, min(16, len(todo) // (cfg.jobs * 8))))
     try:
         for record_id, reason in results:
