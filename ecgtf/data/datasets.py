@@ -134,7 +134,8 @@ def load_dataset(dataset: str, data_dir: str | None, task: str | None = None, sa
     Args:
         dataset: ``synthetic``, ``ptbxl``, ``cinc2017`` or ``cinc2020``.
         data_dir: the dataset folder (ignored for ``synthetic``, which is generated
-            into the cache on first use).
+            into the cache on first use), or a folder of ``scripts/to_tfrecord.py`` shards
+            (:mod:`ecgtf.data.tfrecord`; ``dataset`` is then the folder's own).
         task: task name; the dataset's default when None.
         sampling_rate: target rate in Hz; records are resampled (polyphase) to it.
             Defaults to the dataset's native rate.
@@ -150,6 +151,11 @@ def load_dataset(dataset: str, data_dir: str | None, task: str | None = None, sa
     start = time.perf_counter()
     if signal_filter not in transforms.FILTERS:
         raise ValueError(f"signal_filter must be one of {', '.join(transforms.FILTERS)}, got {signal_filter!r}")
+    from ecgtf.data.tfrecord import TFRecordReader, is_tfrecord_dir
+
+    tf_reader = TFRecordReader(data_dir) if is_tfrecord_dir(data_dir) else None  # scripts/to_tfrecord.py shards
+    if tf_reader is not None:
+        dataset = tf_reader.name
     if dataset == "synthetic":
         from ecgtf.data.synthetic_layouts import ensure_synthetic
 
@@ -163,7 +169,7 @@ def load_dataset(dataset: str, data_dir: str | None, task: str | None = None, sa
         raise ValueError(f"--data-dir is required for dataset {dataset!r}")
     if not os.path.isdir(data_dir):
         raise FileNotFoundError(f"--data-dir {data_dir!r} does not exist; expected the {dataset} folder there.")
-    reader = make_reader(dataset, data_dir, sampling_rate, scoring_dir)
+    reader = tf_reader or make_reader(dataset, data_dir, sampling_rate, scoring_dir)
     task_obj = reader.task(task or reader.default_task)
     rate = float(sampling_rate or reader.native_rate)
     store, from_cache = build_store(reader, rate, cache_root=cache_root, strict=strict,
