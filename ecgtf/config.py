@@ -58,18 +58,23 @@ class TrainConfig:
     synthetic_n: int | None = None
     scoring_dir: str | None = None
     cache_dir: str | None = None
-    wandb: bool = False
+    wandb: str = "disabled"                 # disabled | offline | online (offline needs no account)
     wandb_project: str = "ecgtf"
+    wandb_group: str | None = None          # wandb run group (a sweep's trials share one)
     patience: int | None = None             # early stopping on the main validation score
     verbose: int | None = None              # Keras verbosity; progress bars on a TTY, one line per epoch otherwise
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+#: ``--wandb`` values; ``WANDB_MODE=disabled`` in the environment (CI) turns logging off whatever they say.
+WANDB_MODES = ("disabled", "offline", "online")
 
 
 def merge(config: TrainConfig, updates: dict[str, Any], source: str) -> TrainConfig:
     """Returns ``config`` with ``updates`` applied; unknown keys raise naming ``source``."""
     unknown = sorted(set(updates) - set(FIELDS))
+    if isinstance(updates.get("wandb"), bool):  # older config files: wandb: true/false
+        updates = {**updates, "wandb": "online" if updates["wandb"] else "disabled"}
     if unknown:
         raise KeyError(f"unknown config key(s) in {source}: {', '.join(unknown)}; "
                        f"valid keys: {', '.join(sorted(FIELDS))}")
@@ -104,6 +109,7 @@ def validate(config: TrainConfig) -> TrainConfig:
         (c.signal_filter in FILTERS, "--signal-filter", c.signal_filter, f"one of {', '.join(FILTERS)}"),
         (c.lr_schedule in ("constant", "cosine"), "--lr-schedule", c.lr_schedule, "constant or cosine"),
         (c.optimizer in ("adam", "sgd", "rmsprop"), "--optimizer", c.optimizer, "adam, sgd or rmsprop"),
+        (c.wandb in WANDB_MODES, "--wandb", c.wandb, "disabled, offline or online"),
     ]
     for ok, flag, value, rule in checks:
         if not ok:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from ecgtf.callbacks import ConfusionMatrixImage, ValidationScores, WandbLogger
+from ecgtf.callbacks import ConfusionMatrixImage, ValidationScores, WandbValidationPlots
 from ecgtf.data.tasks import Task
 from ecgtf.evaluation.scores import compute_metrics
 
@@ -141,55 +141,44 @@ class _FakeWandb(types.ModuleType):
         super().__init__("wandb")
         self.run = None
         self.logged = []
-        self.finished = False
-
-    def init(self, **kwargs):
-        self.run = kwargs
+        self.plot = types.SimpleNamespace(
+            confusion_matrix=lambda **kw: ("confusion_matrix", len(kw["y_true"]), tuple(kw["class_names"])),
+            roc_curve=lambda truth, probs, labels=None, **kw: ("roc", np.shape(probs), tuple(labels)))
 
     def log(self, row):
         self.logged.append(row)
 
-    def finish(self):
-        self.finished = True
-        self.run = None
+    def define_metric(self, *args, **kwargs):
+        pass
 
     def Image(self, array, caption=None):  # noqa: N802 (wandb's name)
         return ("image", array.shape, caption)
 
 
-def test_wandb_logger_disabled_logs_nothing(monkeypatch):
+def test_wandb_plots_disabled_logs_nothing(monkeypatch):
     fake = _FakeWandb()
+    fake.run = object()
     monkeypatch.setitem(sys.modules, "wandb", fake)
     monkeypatch.setenv("WANDB_MODE", "disabled")
     x, y = _data(n=16)
-    _model().fit(x, y, epochs=1, verbose=0, callbacks=[WandbLogger(project="p", config={"lr": 0.1})])
-    assert fake.run is None and fake.logged == []
+    scores = ValidationScores(AF4, _data(seed=1), verbose=0)
+    _model().fit(x, y, epochs=1, verbose=0, callbacks=[scores, WandbValidationPlots(scores, AF4.classes)])
+    assert fake.logged == []
 
 
-def test_wandb_logger_and_image_with_a_run(monkeypatch, tmp_path):
+def test_wandb_plots_and_image_with_a_run(monkeypatch, tmp_path):
     fake = _FakeWandb()
+    fake.run = object()
     monkeypatch.setitem(sys.modules, "wandb", fake)
     monkeypatch.setenv("WANDB_MODE", "offline")
     x, y = _data()
     scores = ValidationScores(AF4, _data(seed=1), verbose=0)
     images = ConfusionMatrixImage(scores, AF4.classes, str(tmp_path), use_wandb=True)
-    logger = WandbLogger(project="p", config={"lr": 0.1})
-    _model().fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[scores, images, logger])
-    rows = [r for r in fake.logged if "loss" in r]
-    assert [r["epoch"] for r in rows] == [1, 2]
-    assert "val_cinc2017_f1" in rows[0] and isinstance(rows[0]["val_cinc2017_f1"], float)
-    assert sum("confusion_matrix" in r for r in fake.logged) == 2
-    assert fake.finished
-    assert fake.logged and fake.run is None
-
-
-def test_wandb_logger_without_project_uses_only_an_active_run(monkeypatch):
-    fake = _FakeWandb()
-    monkeypatch.setitem(sys.modules, "wandb", fake)
-    monkeypatch.setenv("WANDB_MODE", "offline")
-    x, y = _data(n=16)
-    _model().fit(x, y, epochs=1, verbose=0, callbacks=[WandbLogger()])
-    assert fake.logged == []  # no run, none started
-    fake.run = {"project": "outer"}
-    _model().fit(x, y, epochs=1, verbose=0, callbacks=[WandbLogger(prefix="train/")])
-    assert "train/loss" in fake.logged[0] and not fake.finished  # the caller's run is left open
+    plots = WandbValidationPlots(scores, AF4.classes, watch=["val_cinc2017_f1"])
+    _model().fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[scores, images, plots])
+    rows = [r for r in fake.logged if "val/roc" in r]
+    assert [r["epoch/epoch"] for r in rows] == [0, 1]
+    assert rows[0]["val/confusion_matrix"] == ("confusion_matrix", 48, tuple(AF4.classes))
+    assert rows[0]["val/roc"] == ("roc", (48, 4), tuple(AF4.classes))
+    assert isinstance(rows[0]["val_cinc2017_f1"], float)
+    assert sum("confusion_matrix" in r for r in fake.logged) == 2  # the PNG picture, once per epoch

@@ -70,8 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scoring-dir", help="CinC 2020 scoring tables (weights.csv)")
     p.add_argument("--cache-dir", help="decoded-record cache (default $ECGTF_CACHE or ~/.cache/ecgtf)")
     p.add_argument("--patience", type=int, help="early stopping patience in epochs")
-    p.add_argument("--wandb", action="store_true", help="log to Weights & Biases")
+    p.add_argument("--wandb", nargs="?", const="online", choices=cfglib.WANDB_MODES,
+                   help="Weights & Biases logging: disabled (default), offline (no account; files in the "
+                        "run folder, `wandb sync` uploads them later) or online; --wandb alone is online")
     p.add_argument("--wandb-project")
+    p.add_argument("--wandb-group", help="wandb run group (sweeps put their trials in one)")
     p.add_argument("--verbose", type=int, choices=[0, 1, 2], help="Keras verbosity (default: bars on a TTY)")
     return p
 
@@ -84,7 +87,7 @@ def config_from_args(argv=None) -> tuple[TrainConfig | None, argparse.Namespace]
     if args.list_models:
         return None, args
     flags = {k: v for k, v in vars(args).items() if k not in ("config", "list_models", "option")}
-    for key in ("standardize", "augment", "resume", "strict", "wandb"):
+    for key in ("standardize", "augment", "resume", "strict"):
         flags[key] = True if flags[key] else None
     for key in ("train_folds", "val_folds", "test_folds"):
         flags[key] = parse_folds(flags[key])

@@ -39,6 +39,7 @@ from ecgtf.training.priors import balanced_weights, can_fold, fold_into_head, pr
 from ecgtf.training.report import summary_lines, write_json, write_report
 from ecgtf.training.resolve import default_run_dir
 from ecgtf.training.splits import split_run
+from ecgtf.tracking.wandb_run import start_run
 
 # ``weight_decay`` is Keras 3's decoupled decay (Adam with it is AdamW); None disables it.
 OPTIMIZERS = {
@@ -145,8 +146,14 @@ def build_model(entry, cfg: TrainConfig, input_shape, task, builder_opts: dict):
         return entry.builder(input_shape, task.num_outputs, **options), cfg
 
 
-def train(cfg: TrainConfig) -> RunResult:
-    """Runs one training as configured and writes the run folder."""
+def train(cfg: TrainConfig, callbacks=()) -> RunResult:
+    """Runs one training as configured and writes the run folder.
+
+    Args:
+        cfg: the run's configuration.
+        callbacks: more Keras callbacks for every phase, after the run's own (they see the
+            ``val_*`` scores in the epoch logs), e.g. a sweep's per-epoch pruning hook.
+    """
     cfglib.validate(cfg)
     start = time.perf_counter()
     run_dir = cfg.out or default_run_dir(cfg)
@@ -198,6 +205,7 @@ def train(cfg: TrainConfig) -> RunResult:
     model = with_prepare(network, prepare)
     cfglib.save(cfg, os.path.join(run_dir, "config.yaml"))
     spec.save(os.path.join(run_dir, SPEC_FILE))
+    tracker = start_run(cfg, run_dir)  # one wandb run for all phases (and --resume); inactive when disabled
     _say(f"model {cfg.model}: input {input_shape} from {length}-sample windows, "
          f"{network.count_params():,} parameters")
 
@@ -219,7 +227,8 @@ def train(cfg: TrainConfig) -> RunResult:
     val_ds = validation_dataset(data, parts["val"], prepare, length, batch_size=max(cfg.batch_size, 32), spec=spec)
 
     steps = math.ceil(len(parts["train"]) / cfg.batch_size)
-    epochs_run = _fit_phases(network, model, entry, task, cfg, run_dir, train_ds, val_ds, steps, shift)
+    epochs_run = _fit_phases(network, model, entry, task, cfg, run_dir, train_ds, val_ds, steps, shift,
+                             extra_callbacks=callbacks)
 
     # Finishing is idempotent: model.keras is always made anew from the checkpoint (never from
     # itself), so a run killed anywhere here and resumed folds the prior shift in exactly once.
@@ -244,10 +253,14 @@ def train(cfg: TrainConfig) -> RunResult:
     ids = data.meta["record_id"].to_numpy()
     metrics = write_report(task, y_true, y_prob, run_dir, thresholds=thresholds,
                            history_csv=os.path.join(run_dir, "history.csv"), record_ids=ids[parts["val"]])
+    test_metrics = None
     if len(parts["test"]):
         y_test = predict_records(model, data, parts["test"], spec)
-        write_report(task, data.labels[parts["test"]], y_test, run_dir, thresholds=thresholds,
-                     metrics_name="test_metrics.json", prefix="test_", record_ids=ids[parts["test"]])
+        test_metrics = write_report(task, data.labels[parts["test"]], y_test, run_dir, thresholds=thresholds,
+                                    metrics_name="test_metrics.json", prefix="test_", record_ids=ids[parts["test"]])
+    tracker.finish(metrics, test_metrics, os.path.join(run_dir, "model.keras"),
+                   images={"final/confusion_matrix": os.path.join(run_dir, "confusion_matrix.png"),
+                           "final/roc": os.path.join(run_dir, "roc.png")})
     seconds = time.perf_counter() - start
     _say(f"validation ({len(parts['val'])} records), run took {seconds:.0f} s:")
     for line in summary_lines(task, metrics):
@@ -269,7 +282,7 @@ def validation_dataset(data, indices, prepare, length: int, batch_size: int = 32
 
 
 def _fit_phases(model, saved_model, entry, task, cfg, run_dir, train_ds, val_ds, steps_per_epoch: int,
-                shift=None) -> int:
+                shift=None, extra_callbacks=()) -> int:
     """Fits phase 1 (and phase 2 from ``unfreeze_after`` when the model supports it).
 
     ``model`` is the network that trains (on prepared inputs from ``tf.data``);
@@ -311,6 +324,7 @@ def _fit_phases(model, saved_model, entry, task, cfg, run_dir, train_ds, val_ds,
             _say(f"phase 2 from epoch {first + 1}: {_trainable(model):,} trainable parameters, lr {lr:g}")
         compile_model(model, task, cfg, learning_rate(cfg, lr, steps_per_epoch, last - first))
         callbacks = _callbacks(task, cfg, run_dir, val_ds, saved_model, phase=number, shift=shift)
+        callbacks += list(extra_callbacks)
         model.fit(train_ds, epochs=last, shuffle=False, initial_epoch=first, callbacks=callbacks,
                   verbose=cfg.verbose if cfg.verbose is not None else (1 if sys.stdout.isatty() else 2))
         if number == 1 and two_phase:
@@ -392,7 +406,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
 
 
 def _callbacks(task, cfg, run_dir, val_ds, saved_model, phase: int, shift=None) -> list:
-    from ecgtf.callbacks import ConfusionMatrixImage, ValidationScores, WandbLogger
+    from ecgtf.callbacks import ConfusionMatrixImage, ValidationScores, wandb_callbacks
 
     monitor = f"val_{task.main_score}"
     best = _best_so_far(os.path.join(run_dir, "history.csv"), monitor)
@@ -401,15 +415,16 @@ def _callbacks(task, cfg, run_dir, val_ds, saved_model, phase: int, shift=None) 
         scores,
         BestCheckpoint(saved_model, os.path.join(run_dir, CHECKPOINT), monitor, best),
         ConfusionMatrixImage(scores, list(task.classes), os.path.join(run_dir, "epochs"),
-                             tensorboard_dir=os.path.join(run_dir, "tensorboard"), use_wandb=cfg.wandb),
+                             tensorboard_dir=os.path.join(run_dir, "tensorboard"),
+                             use_wandb=cfg.wandb != "disabled"),
         keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True),
         keras.callbacks.TerminateOnNaN(),
         AtomicBackupAndRestore(os.path.join(run_dir, "backup", f"phase{phase}")),
     ]
     if cfg.patience:
         callbacks.insert(2, keras.callbacks.EarlyStopping(monitor=monitor, mode="max", patience=cfg.patience))
-    if cfg.wandb:
-        callbacks.append(WandbLogger(project=cfg.wandb_project, config=dataclasses.asdict(cfg)))
+    if cfg.wandb != "disabled":  # the run's one wandb run, opened by train(); [] when none is active
+        callbacks += wandb_callbacks(scores, task)
     return callbacks
 
 
