@@ -96,7 +96,9 @@ def render_py_rates(data, n: int, layout: str, jobs_list) -> dict:
             summary = render_dataset(data, tmp, RenderConfig(layout=layout, jobs=jobs, limit=n), progress=False)
             wall = time.perf_counter() - t0
         out[f"j{jobs}"] = {"images": summary.rendered, "images_per_s": summary.images_per_s,
-                           "seconds": summary.seconds, "wall_s_with_manifest": wall}
+                           "steady_images_per_s_after_first": summary.steady_images_per_s,
+                           "first_image_s": summary.first_image_s, "seconds": summary.seconds,
+                           "wall_s_with_manifest": wall}
     return out
 
 
@@ -134,6 +136,7 @@ def main(argv=None):
     result["png"] = {"layout": first_layout, **png_rates(first_images)}
     result["augment_default_images_per_s"] = augment_rate(first_images)
     result["render_py"] = {"layout": first_layout, **render_py_rates(data, n, first_layout, args.jobs)}
+    result["load_avg_at_end"] = list(os.getloadavg())
     print(json.dumps({k: result[k] for k in ("png", "augment_default_images_per_s", "render_py")}, indent=1))
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with replacing(args.out) as tmp, open(tmp, "w") as f:

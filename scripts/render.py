@@ -52,8 +52,8 @@ def main(argv=None):
                        limit=args.limit)
     summary = render_dataset(data, args.out, cfg, progress=not args.no_progress)
     print(f"{summary.total} images in {args.out}: {summary.rendered} rendered "
-          f"({summary.images_per_s:.1f} img/s with -j {args.jobs}), {summary.already_done} already done, "
-          f"{summary.failed} failed; {len(data.skipped)} records skipped at load "
+          f"({summary.images_per_s:.1f} img/s with -j {args.jobs}, the first after {summary.first_image_s:.1f} s), "
+          f"{summary.already_done} already done, {summary.failed} failed; {len(data.skipped)} records skipped at load "
           f"(reasons in {os.path.join(args.out, 'skipped.csv')})")
     return summary
 

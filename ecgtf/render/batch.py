@@ -70,7 +70,8 @@ class RenderSummary:
         rendered: images written by this call.
         already_done: images found finished and skipped.
         failed: records that could not be rendered (listed in ``skipped.csv``).
-        seconds: wall time of the rendering (not the data loading).
+        seconds: wall time of the rendering (not the data loading), worker start-up included.
+        first_image_s: seconds until the first image was done (mostly worker start-up with ``-j``).
     """
 
     total: int
@@ -78,10 +79,17 @@ class RenderSummary:
     already_done: int
     failed: int
     seconds: float
+    first_image_s: float = 0.0
 
     @property
     def images_per_s(self) -> float:
         return self.rendered / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def steady_images_per_s(self) -> float:
+        """Images/s after the first one (start-up left out)."""
+        rest = self.seconds - self.first_image_s
+        return (self.rendered - 1) / rest if self.rendered > 1 and rest > 0 else self.images_per_s
 
 
 def image_name(record_id: str) -> str:
@@ -218,6 +226,7 @@ def render_dataset(data, out: str, cfg: RenderConfig = RenderConfig(), progress:
 
     failures = {}
     start = time.perf_counter()
+    first = None
     init_args = (data.store, data.sampling_rate, data.lead_names, layout, style, cfg.augment, cfg.seed)
     bar = tqdm(total=len(todo), desc=f"rendering {cfg.layout}", unit="img", disable=not progress, mininterval=1.0)
     if cfg.jobs == 1 or len(todo) <= 1:
@@ -226,12 +235,14 @@ def render_dataset(data, out: str, cfg: RenderConfig = RenderConfig(), progress:
         pool = None
     else:
         ctx = multiprocessing.get_context("spawn")  # no fork of a parent that may hold TF threads
-        pool = ctx.Pool(cfg.jobs, initializer=_init, initargs=((type(data.store), data.store.path), *init_args[1:], os.getpid()))
+        worker_args = ((type(data.store), data.store.path), *init_args[1:], os.getpid())
+        pool = ctx.Pool(cfg.jobs, initializer=_init, initargs=worker_args)
         results = pool.imap_unordered(_render_one, todo, chunksize=max(1, min(16, len(todo) // (cfg.jobs * 8))))
     try:
         for record_id, reason in results:
             if reason:
                 failures[record_id] = reason
+            first = first if first is not None else time.perf_counter() - start
             bar.update(1)
     finally:
         bar.close()
@@ -249,4 +260,4 @@ def render_dataset(data, out: str, cfg: RenderConfig = RenderConfig(), progress:
     with replacing(os.path.join(out, mf.SKIPPED_FILE)) as tmp:
         skipped.to_csv(tmp, index=False)
     return RenderSummary(total=len(rows), rendered=len(todo) - len(failures), already_done=done_before,
-                         failed=len(failures), seconds=seconds)
+                         failed=len(failures), seconds=seconds, first_image_s=first or 0.0)
