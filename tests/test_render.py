@@ -6,8 +6,8 @@ import pytest
 
 from data_builders import PTBXL_LEADS, ecg_like
 from ecgtf.render import mpl_renderer, opencv_renderer
-from ecgtf.render.paper import (CAL_RISE_MM, LAYOUTS, LEFT_MM, PaperStyle, dpi_for_width, grid_lines_px,
-                                plan_page)
+from ecgtf.render.paper import (CAL_RISE_MM, LAYOUTS, LEFT_MM, PaperStyle, display_name, dpi_for_width,
+                                grid_lines_px, plan_page)
 from ecgtf.render.photo import PhotoAugment, augment_batch, augment_photo, get_preset
 
 BARE = dict(grid="none", labels=False)
@@ -134,6 +134,11 @@ def test_deterministic_and_lead_names_any_case():
     b = opencv_renderer.render_printout(sig.copy(), 100, [n.replace("AV", "aV") for n in PTBXL_LEADS], "3x4")
     assert np.array_equal(a, b)
     assert not np.array_equal(a, opencv_renderer.render_printout(sig * 1.5, 100, PTBXL_LEADS, "3x4"))
+    # every layout prints the standard spelling (PTB-XL's AVR as aVR)
+    lower = [n.replace("AV", "aV") for n in PTBXL_LEADS]
+    assert np.array_equal(opencv_renderer.render_printout(sig, 100, PTBXL_LEADS, "stack"),
+                          opencv_renderer.render_printout(sig, 100, lower, "stack"))
+    assert display_name("AVF") == "aVF" and display_name("ECG") == "ECG"
 
 
 def test_dpi_and_width():

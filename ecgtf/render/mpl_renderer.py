@@ -15,8 +15,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from ecgtf.render.opencv_renderer import LABEL_ABOVE_MM, LABEL_MM
-from ecgtf.render.paper import (LAYOUTS, MM_PER_INCH, Page, PaperStyle, as_signal, calibration_points, get_layout,
-                                plan_page, trace_points)
+from ecgtf.render.paper import (LAYOUTS, MM_PER_INCH, Page, PaperStyle, as_signal, calibration_points, display_name,
+                                get_layout, plan_page, trace_points)
 
 POINTS_PER_INCH = 72.0
 
@@ -83,5 +83,5 @@ def render_leads(signal_mv, sampling_rate: float, lead_names, style: PaperStyle 
     rate = float(sampling_rate)
     page = plan_page(LAYOUTS["lead"], ["x"], float(duration_s) if duration_s else len(signal) / rate, style)
     return np.stack([draw_page_mpl(signal, rate, dataclasses.replace(
-        page, traces=(dataclasses.replace(page.traces[0], lead=i, label=str(name)),)), style)
+        page, traces=(dataclasses.replace(page.traces[0], lead=i, label=display_name(name)),)), style)
         for i, name in enumerate(lead_names)])

@@ -12,8 +12,8 @@ import functools
 import cv2
 import numpy as np
 
-from ecgtf.render.paper import (LAYOUTS, Page, PaperStyle, as_signal, calibration_points, get_layout, grid_lines_px,
-                                plan_page, trace_points)
+from ecgtf.render.paper import (LAYOUTS, Page, PaperStyle, as_signal, calibration_points, display_name, get_layout,
+                                grid_lines_px, plan_page, trace_points)
 
 _SHIFT = 4  # polyline coordinates in 1/16 pixel
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -111,7 +111,7 @@ def render_leads(signal_mv, sampling_rate: float, lead_names, style: PaperStyle 
     page = plan_page(LAYOUTS["lead"], ["x"], duration, style)
     out = np.empty((len(lead_names), page.height_px, page.width_px, 3), np.uint8)
     for i, name in enumerate(lead_names):
-        trace = dataclasses.replace(page.traces[0], lead=i, label=str(name))
+        trace = dataclasses.replace(page.traces[0], lead=i, label=display_name(name))
         lead_page = dataclasses.replace(page, traces=(trace,))
         out[i] = draw_page(blank_page(page, style), signal, rate, lead_page, style)
     return out

@@ -197,6 +197,15 @@ def lead_index(lead_names, name: str) -> int:
     raise ValueError(f"lead {name} is not among the record's leads ({', '.join(map(str, lead_names))})")
 
 
+_CANONICAL = {name.lower(): name for row in STANDARD_3X4 for name in row}
+
+
+def display_name(name) -> str:
+    """The printed label of a lead: the standard spelling of the 12 standard leads (PTB-XL's
+    ``AVR`` prints as ``aVR``), any other name as given."""
+    return _CANONICAL.get(str(name).lower(), str(name))
+
+
 def page_size(width_mm: float, height_mm: float, style: PaperStyle) -> tuple[int, int]:
     """``(width_px, height_px)`` of paper ``width_mm`` by ``height_mm`` at the style's dpi."""
     return int(math.ceil(width_mm * style.px_per_mm - 1e-6)), int(math.ceil(height_mm * style.px_per_mm - 1e-6))
@@ -230,7 +239,7 @@ def plan_page(layout: Layout | str, lead_names, duration_s: float, style: PaperS
         for i, name in enumerate(lead_names):
             baseline = TOP_MM + i * layout.row_mm + layout.baseline_mm
             rows.append(baseline)
-            traces.append(Trace(i, str(name), 0.0, shown_s, LEFT_MM, baseline))
+            traces.append(Trace(i, display_name(name), 0.0, shown_s, LEFT_MM, baseline))
     width_mm = LEFT_MM + shown_s * style.speed_mm_s + RIGHT_MM
     height_mm = TOP_MM + len(rows) * layout.row_mm + BOTTOM_MM
     width_px, height_px = page_size(width_mm, height_mm, style)
