@@ -1,0 +1,192 @@
+#!/usr/bin/env python
+"""Printouts on the real PTB-XL records: input throughput, quality, robustness to photos.
+
+    python benchmarks/bench_printout_quality.py throughput --records 200
+    python benchmarks/bench_printout_quality.py quality --runs runs/printout
+
+``throughput``: the same training records read by the two image sources of
+:func:`ecgtf.data.images.make_image_dataset`, side by side in one process (alternating passes,
+best of ``--repeats``): rendered on the fly in ``tf.data`` (``source=render``) and decoded from
+the PNGs of a folder written by ``scripts/render.py`` (``source=FOLDER``), both through the
+run's ``prepare`` block. Writes ``benchmarks/results/printout_throughput.json``.
+
+``quality``: scores finished printout runs (trained with the commands listed in
+``EXPERIMENTS``; folds 1-6 train, 7 selects, 8 tests) on fold 8 as trained and with the
+``shadows_perspective`` photo preset applied to every test printout, and reads each run's
+training time and per-image training throughput from its log. Writes
+``benchmarks/results/printout_quality.json``.
+"""
+
+import argparse
+import json
+import os
+import re
+import shlex
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+DATA = "../shared/data/ptbxl"
+COMMON = ["--dataset", "ptbxl", "--data-dir", DATA, "--sampling-rate", "100", "--signal-filter", "bandpass",
+          "--train-folds", "1-6", "--val-folds", "7", "--test-folds", "8", "--verbose", "2"]
+# name -> train.py argv (after COMMON) and the test score compared with its target.
+EXPERIMENTS = {
+    "mi_vs_norm_mobilenet": (["--model", "mobilenetv3_small_custom", "--task", "mi_vs_norm", "--epochs", "12",
+                              "--batch-size", "32", "--option", "image_size=[160,320]",
+                              "--option", "photo_augment=default"], "auc", 0.90),
+    "mi_vs_norm_convlstm": (["--model", "convlstm_leads", "--task", "mi_vs_norm", "--epochs", "10",
+                             "--batch-size", "16", "--option", "image_size=[32,192]"], "auc", 0.80),
+    "superdiagnostic_mobilenet": (["--model", "mobilenetv3_small_custom", "--task", "superdiagnostic",
+                                   "--epochs", "12", "--batch-size", "32", "--option", "image_size=[160,320]",
+                                   "--option", "photo_augment=default"], "macro_auc", 0.85),
+}
+ROBUSTNESS_PRESET = "shadows_perspective"
+
+
+def _command(name: str, runs: str) -> str:
+    argv = EXPERIMENTS[name][0] + COMMON + ["--out", os.path.join(runs, name)]
+    return "python scripts/train.py " + " ".join(shlex.quote(a) for a in argv)
+
+
+def _fit_seconds(log: str) -> tuple[list[float], float | None]:
+    """Seconds of each epoch's ``fit`` pass (Keras' ``N/N - 12s - ...`` lines) and the run's total."""
+    text = open(log).read()
+    epochs = [float(s) for s in re.findall(r"^\d+/\d+ - (\d+)s - ", text, flags=re.M)]
+    total = re.search(r"run took (\d+) s", text)
+    return epochs, float(total.group(1)) if total else None
+
+
+def quality(runs: str, out: str) -> dict:
+    from sklearn.metrics import roc_auc_score
+
+    from ecgtf.data.images import predict_images
+    from ecgtf.inputs.runspec import load_run_data
+    from ecgtf.training.saved import load_run
+    from ecgtf.training.splits import split_run
+
+    results = {"command": "python benchmarks/bench_printout_quality.py quality --runs " + runs, "runs": {}}
+    for name, (_, key, target) in EXPERIMENTS.items():
+        run_dir = os.path.join(runs, name)
+        if not os.path.isfile(os.path.join(run_dir, "test_metrics.json")):
+            print(f"{name}: not finished ({run_dir})")
+            continue
+        run = load_run(run_dir)
+        data = load_run_data(run.cfg)
+        test = split_run(data, run.cfg)["test"]
+        y = data.labels[test]
+        scores = {}
+        for photo in ("none", ROBUSTNESS_PRESET):
+            start = time.perf_counter()
+            prob = predict_images(run.model, data, test, run.spec, photo=photo, seed=8)
+            seconds = time.perf_counter() - start
+            per_class = [roc_auc_score(y[:, c], prob[:, c]) for c in range(y.shape[1])]
+            scores[photo] = {key: float(np.mean(per_class)), "per_class_auc": dict(zip(run.spec.class_names,
+                                                                                     map(float, per_class))),
+                             "predict_images_per_s": len(test) / seconds}
+        with open(os.path.join(run_dir, "test_metrics.json")) as f:
+            saved = json.load(f)
+        epochs, total = _fit_seconds(os.path.join(runs, f"{name}.log"))
+        n_train = len(split_run(data, run.cfg)["train"])
+        clean, photo = scores["none"][key], scores[ROBUSTNESS_PRESET][key]
+        results["runs"][name] = {
+            "command": _command(name, runs), "task": run.spec.task, "model": run.spec.model,
+            "input_options": run.spec.input_options, "train_records": n_train, "test_records": int(len(test)),
+            f"test_{key}": clean, f"test_{key}_run_report": saved.get(key), "target": target, "met": clean >= target,
+            f"test_{key}_{ROBUSTNESS_PRESET}": photo, "robustness_loss": clean - photo,
+            "robustness_met": clean - photo <= 0.03, "per_class_auc": scores["none"]["per_class_auc"],
+            "per_class_auc_photo": scores[ROBUSTNESS_PRESET]["per_class_auc"],
+            "train_seconds_total": total, "fit_seconds_per_epoch": epochs,
+            "train_images_per_s": n_train / float(np.median(epochs)) if epochs else None,
+            "history": _history(run_dir),
+        }
+        print(f"{name}: test {key} {clean:.3f} (target {target}), with {ROBUSTNESS_PRESET} {photo:.3f}")
+    _write(results, out)
+    return results
+
+
+def _history(run_dir: str) -> list:
+    import pandas as pd
+
+    hist = pd.read_csv(os.path.join(run_dir, "history.csv"))
+    return [{k: round(float(v), 4) for k, v in row.items()} for _, row in hist.iterrows()]
+
+
+def throughput(records: int, repeats: int, folder: str, out: str, batch_size: int = 32) -> dict:
+    import render as render_script  # scripts/render.py
+
+    from ecgtf.data.datasets import load_dataset
+    from ecgtf.data.images import make_image_dataset
+    from ecgtf.inputs.specs import ImageOptions, build_prepare
+
+    data = load_dataset("ptbxl", DATA, task="mi_vs_norm", sampling_rate=100, signal_filter="bandpass")
+    options = ImageOptions(image_size=(160, 320))
+    render_argv = ["--dataset", "ptbxl", "--data-dir", DATA, "--task", "mi_vs_norm", "--layout", options.layout,
+                   "--dpi", str(options.dpi), "--sampling-rate", "100", "--signal-filter", "bandpass",
+                   "--limit", str(records), "--out", folder, "-j", "2", "--no-progress"]
+    start = time.perf_counter()
+    render_script.main(render_argv)
+    render_seconds = time.perf_counter() - start
+    from ecgtf.render.manifest import read_manifest
+
+    ids = set(read_manifest(folder)["record_id"].astype(str))
+    idx = np.flatnonzero(data.meta["record_id"].astype(str).isin(ids).to_numpy())
+    prepare = build_prepare("image", options, sampling_rate=100, window_samples=1000, n_leads=12, standardize=False)
+    import dataclasses
+
+    sources = {"render": options, "folder": dataclasses.replace(options, source=folder)}
+    rates = {k: [] for k in sources}
+    for _ in range(repeats):
+        for name, opts in sources.items():  # alternate, so load changes hit both
+            ds = make_image_dataset(data, idx, options=opts, window_samples=1000, batch_size=batch_size,
+                                    training=False).map(lambda x, y: (prepare(x), y))
+            start = time.perf_counter()
+            n = sum(int(x.shape[0]) for x, _ in ds)
+            rates[name].append(n / (time.perf_counter() - start))
+    best = {k: max(v) for k, v in rates.items()}
+    result = {
+        "command": f"python benchmarks/bench_printout_quality.py throughput --records {records} --repeats {repeats}",
+        "render_command": "python scripts/render.py " + " ".join(shlex.quote(a) for a in render_argv),
+        "records": int(len(idx)), "image_options": dataclasses.asdict(options), "batch_size": batch_size,
+        "images_per_s": rates, "best_images_per_s": best, "folder_over_render": best["folder"] / best["render"],
+        "render_py_seconds": render_seconds, "render_py_images_per_s": len(idx) / render_seconds,
+        "faster": max(best, key=best.get),
+        "note": "same records, both through the run's prepare block (resize to 160x320, rescale); "
+                "one process, alternating passes on the shared 2-core machine",
+    }
+    print(json.dumps({k: result[k] for k in ("best_images_per_s", "folder_over_render", "faster")}, indent=1))
+    _write(result, out)
+    return result
+
+
+def _write(result: dict, path: str) -> None:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(result, f, indent=2)
+    print(f"wrote {path}")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="what", required=True)
+    t = sub.add_parser("throughput", help="on-the-fly rendering vs a rendered folder (images/s)")
+    t.add_argument("--records", type=int, default=200)
+    t.add_argument("--repeats", type=int, default=3)
+    t.add_argument("--folder", default="runs/printout/rendered_3x4_dpi50")
+    t.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "printout_throughput.json"))
+    q = sub.add_parser("quality", help="score finished printout runs (fold 8, clean and photographed)")
+    q.add_argument("--runs", default="runs/printout")
+    q.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "printout_quality.json"))
+    args = p.parse_args(argv)
+    if args.what == "throughput":
+        return throughput(args.records, args.repeats, args.folder, args.out)
+    return quality(args.runs, args.out)
+
+
+if __name__ == "__main__":
+    main()
