@@ -63,6 +63,7 @@ class TrainConfig:
     wandb_group: str | None = None          # wandb run group (a sweep's trials share one)
     patience: int | None = None             # early stopping on the main validation score
     verbose: int | None = None              # Keras verbosity; progress bars on a TTY, one line per epoch otherwise
+    strategy: str = "auto"                  # auto | mirrored | multiworker (tf.distribute; batch_size is per replica)
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}

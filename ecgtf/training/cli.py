@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wandb-project")
     p.add_argument("--wandb-group", help="wandb run group (sweeps put their trials in one)")
     p.add_argument("--verbose", type=int, choices=[0, 1, 2], help="Keras verbosity (default: bars on a TTY)")
+    p.add_argument("--strategy", choices=["auto", "mirrored", "multiworker"],
+                   help="tf.distribute: local GPUs (mirrored), a TF_CONFIG cluster (multiworker); auto picks "
+                        "(--batch-size is per replica)")
     return p
 
 

@@ -33,6 +33,7 @@ from ecgtf.data.pipeline import make_raw_dataset
 from ecgtf.inputs.runspec import SPEC_FILE, load_run_data, make_spec, window_samples
 from ecgtf.inputs.specs import input_shape_of, split_options, with_prepare
 from ecgtf.models.registry import get_entry
+from ecgtf.training import distribute
 from ecgtf.training.contracts import apply_contract, check_leads, contract_of
 from ecgtf.training.predict import predict_records
 from ecgtf.training.priors import balanced_weights, can_fold, fold_into_head, prior_shift, record_weights
@@ -94,7 +95,8 @@ def compile_model(model, task, cfg: TrainConfig, lr) -> None:
         loss = "binary_crossentropy"
         metrics = [keras.metrics.AUC(name="auc", multi_label=task.kind == "multilabel",
                                      num_labels=task.num_outputs if task.kind == "multilabel" else None)]
-    model.compile(optimizer=OPTIMIZERS[cfg.optimizer](lr, cfg.weight_decay or None), loss=loss, metrics=metrics)
+    with model.distribute_strategy.scope():  # the strategy the model was built under (tf.distribute)
+        model.compile(optimizer=OPTIMIZERS[cfg.optimizer](lr, cfg.weight_decay or None), loss=loss, metrics=metrics)
 
 
 def _subsample(indices, labels, n, seed):
@@ -155,6 +157,8 @@ def train(cfg: TrainConfig, callbacks=()) -> RunResult:
             ``val_*`` scores in the epoch logs), e.g. a sweep's per-epoch pruning hook.
     """
     cfglib.validate(cfg)
+    strategy = distribute.make_strategy(cfg.strategy)  # first: the multi-worker one precedes any TF op
+    batch_size = distribute.global_batch_size(cfg.batch_size, strategy)
     start = time.perf_counter()
     run_dir = cfg.out or default_run_dir(cfg)
     if cfg.resume:
@@ -162,6 +166,7 @@ def train(cfg: TrainConfig, callbacks=()) -> RunResult:
         if not os.path.isfile(saved):
             raise FileNotFoundError(f"--resume needs --out pointing at an earlier run; no {saved}")
     os.makedirs(run_dir, exist_ok=True)
+    run_dir = distribute.writable_dir(run_dir, strategy, cfg.resume)  # the chief's; a temporary one for workers
     keras.utils.set_random_seed(cfg.seed)
 
     entry = get_entry(cfg.model)
@@ -201,7 +206,8 @@ def train(cfg: TrainConfig, callbacks=()) -> RunResult:
          f"train classes: {_counts(task, data.labels[parts['train']])}")
 
     input_shape = input_shape_of(prepare)
-    network, cfg = build_model(entry, cfg, input_shape, task, builder_opts)
+    with strategy.scope():
+        network, cfg = build_model(entry, cfg, input_shape, task, builder_opts)
     model = with_prepare(network, prepare)
     cfglib.save(cfg, os.path.join(run_dir, "config.yaml"))
     spec.save(os.path.join(run_dir, SPEC_FILE))
@@ -218,15 +224,15 @@ def train(cfg: TrainConfig, callbacks=()) -> RunResult:
         shift = None
     if spec.printout:  # rendered printouts (uint8 images) instead of mV windows
         train_ds = make_image_dataset(data, parts["train"], options=spec.options(), window_samples=length,
-                                      batch_size=cfg.batch_size, training=True, seed=cfg.seed, sample_weights=weights)
+                                      batch_size=batch_size, training=True, seed=cfg.seed, sample_weights=weights)
     else:
-        train_ds = make_raw_dataset(data, parts["train"], length=length, batch_size=cfg.batch_size, training=True,
+        train_ds = make_raw_dataset(data, parts["train"], length=length, batch_size=batch_size, training=True,
                                     seed=cfg.seed, augment_config=AugmentConfig() if cfg.augment else None,
                                     sample_weights=weights)
     train_ds = train_ds.map(lambda x, *rest: (prepare(x), *rest), num_parallel_calls=tf.data.AUTOTUNE)
     val_ds = validation_dataset(data, parts["val"], prepare, length, batch_size=max(cfg.batch_size, 32), spec=spec)
 
-    steps = math.ceil(len(parts["train"]) / cfg.batch_size)
+    steps = math.ceil(len(parts["train"]) / batch_size)
     epochs_run = _fit_phases(network, model, entry, task, cfg, run_dir, train_ds, val_ds, steps, shift,
                              extra_callbacks=callbacks)
 

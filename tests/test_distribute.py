@@ -1,0 +1,108 @@
+"""tf.distribute: strategy choice, mirrored = one device, two multi-worker processes agree.
+
+The strategies run in subprocesses (tests/distribute_worker.py), so this process's TensorFlow
+context (one CPU device, no cluster) is untouched.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from data_builders import write_cinc2017
+
+WORKER = os.path.join(os.path.dirname(__file__), "distribute_worker.py")
+
+
+def _env(**extra):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
+    return {**env, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": "", **extra}
+
+
+def test_strategy_names_batch_and_chief(monkeypatch):
+    from ecgtf.training import distribute
+
+    with pytest.raises(ValueError, match="--strategy must be one of auto, mirrored, multiworker"):
+        distribute.make_strategy("ring")
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(ValueError, match="needs TF_CONFIG"):
+        distribute.make_strategy("multiworker")
+    default = distribute.make_strategy("auto")  # one CPU, no cluster: TensorFlow's default strategy
+    assert distribute.replicas(default) == 1 and distribute.global_batch_size(16, default) == 16
+    assert distribute.is_chief(default) and distribute.writable_dir("/some/run", default) == "/some/run"
+    monkeypatch.setenv("TF_CONFIG", "{not json")
+    with pytest.raises(ValueError, match="TF_CONFIG is not valid JSON"):
+        distribute.tf_config()
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["a:1", "b:2"]}}))
+    assert distribute.cluster_size() == 2
+
+
+def test_train_cli_takes_strategy():
+    from ecgtf.training.cli import config_from_args
+
+    assert config_from_args(["--model", "compact1d"])[0].strategy == "auto"
+    assert config_from_args(["--model", "compact1d", "--strategy", "mirrored"])[0].strategy == "mirrored"
+    with pytest.raises(SystemExit):
+        config_from_args(["--strategy", "ring"])
+
+
+def test_mirrored_over_two_cpus_gives_the_one_device_loss(tmp_path):
+    out = tmp_path / "m.npz"
+    subprocess.run([sys.executable, WORKER, "mirrored", str(out)], check=True, timeout=300, env=_env(),
+                   capture_output=True)
+    r = np.load(out)
+    assert int(r["auto_replicas"]) == 1 and int(r["mirrored_replicas"]) == 2
+    assert int(r["mirrored_batch"]) == 2 * int(r["auto_batch"])  # --batch-size is per replica
+    np.testing.assert_allclose(r["mirrored_loss"], r["auto_loss"], rtol=1e-5)
+    np.testing.assert_allclose(r["mirrored_weights"], r["auto_weights"], atol=1e-5)
+
+
+def _free_ports(n):
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def test_two_workers_train_from_tfrecord_shards_and_agree(tmp_path):
+    from ecgtf.data.datasets import load_dataset
+    from ecgtf.data.tfrecord import write_tfrecords
+
+    labels = {f"A{i:05d}": "NAO~"[i % 4] for i in range(1, 13)}
+    root = write_cinc2017(tmp_path / "d", labels, seconds=3.0)
+    data = load_dataset("cinc2017", root, sampling_rate=100, cache_root=str(tmp_path / "cache"), progress=False)
+    shards = str(tmp_path / "shards")
+    write_tfrecords(data, shards, shards=4)
+    run_dir = str(tmp_path / "run")
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(2)]}
+    procs = [subprocess.Popen([sys.executable, WORKER, "worker", shards, run_dir], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True,
+                              env=_env(TF_CONFIG=json.dumps({"cluster": cluster,
+                                                             "task": {"type": "worker", "index": i}})))
+             for i in range(2)]
+    outputs = []
+    try:
+        for p in procs:
+            out, err = p.communicate(timeout=300)
+            assert p.returncode == 0, err[-3000:]
+            outputs.append(out)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    wrote = [line.split() for out in outputs for line in out.splitlines() if line.startswith("WROTE")]
+    assert [w[2:] for w in wrote] == [["worker", "0", "chief=True", "replicas=2"],
+                                      ["worker", "1", "chief=False", "replicas=2"]]
+    assert wrote[0][1] == run_dir and wrote[1][1] != run_dir  # only the chief writes the run folder
+    assert os.listdir(run_dir) == ["weights.npy"]
+    chief, other = (np.load(os.path.join(w[1], "weights.npy")) for w in wrote)
+    shutil.rmtree(wrote[1][1])
+    np.testing.assert_allclose(chief, other, atol=1e-6)  # gradients all-reduced over different shards
