@@ -191,7 +191,7 @@ def run_offline(sweep: SweepSpec, count: int, sweep_dir: str, *, train_fn=None, 
     while len(finished(study)) < count:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            study.optimize(objective, n_trials=1, catch=(), gc_after_trial=True)
+            study.optimize(objective, n_trials=1, catch=())
         last = study.trials[-1]
         say(f"trial {last.number}: {last.state.name.lower()}"
             f"{f', {sweep.metric} {last.value:.4f}' if last.value is not None else ''}, "
