@@ -211,8 +211,6 @@ def test_killed_sweep_resumes_without_rerunning_finished_trials(tmp_path):
     assert calls[0].lr == killed_lr  # the killed trial's point is tried again
     states = [t.state.name for t in study.trials]
     assert states.count("COMPLETE") == 5 and states.count("FAIL") == 2
-    table = pd.read_csv(tmp_path / "sweep_results.csv") if (tmp_path / "sweep_results.csv").exists() else None
-    assert table is None  # run_offline leaves writing to write_results
     paths = write_results(study, spec.parameters, str(tmp_path), spec.metric)
     table = pd.read_csv(paths["table"])
     assert list(table.columns[:4]) == ["trial", "state", "dataset", "model"]
@@ -222,12 +220,16 @@ def test_killed_sweep_resumes_without_rerunning_finished_trials(tmp_path):
         assert os.path.getsize(paths[kind]) > 10_000
 
 
-def test_grid_visits_each_point_once_and_hyperband_prunes(tmp_path):
+def test_grid_visits_each_point_once_and_hyperband_prunes(tmp_path, monkeypatch):
+    import keras
+
     grid = parse_sweep({**SWEEP, "method": "grid", "parameters": {**SWEEP["parameters"],
                                                                    "lr": {"values": [1e-4, 3e-3, 1e-1]}}})
-    calls = []
+    calls, cleared = [], []
+    monkeypatch.setattr(keras.backend, "clear_session", lambda: cleared.append(1))
     run_offline(grid, 100, str(tmp_path / "grid"), train_fn=fake_trainer(calls), wandb_mode="disabled",
                 say=lambda m: None)
+    assert len(cleared) == len(calls) == 6  # every trial frees its model
     assert sorted((c.lr, c.batch_size) for c in calls) == sorted((lr, b) for lr in (1e-4, 3e-3, 1e-1)
                                                                 for b in (32, 64))
     hb = parse_sweep({**SWEEP, "method": "random", "early_terminate": {"type": "hyperband", "min_iter": 1, "eta": 2},
