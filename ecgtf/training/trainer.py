@@ -228,7 +228,7 @@ def train(cfg: TrainConfig, callbacks=()) -> RunResult:
     else:
         train_ds = make_raw_dataset(data, parts["train"], length=length, batch_size=batch_size, training=True,
                                     seed=cfg.seed, augment_config=AugmentConfig() if cfg.augment else None,
-                                    sample_weights=weights)
+                                    sample_weights=weights, drop_remainder=distribute.replicas(strategy) > 1)
     train_ds = train_ds.map(lambda x, *rest: (prepare(x), *rest), num_parallel_calls=tf.data.AUTOTUNE)
     val_ds = validation_dataset(data, parts["val"], prepare, length, batch_size=max(cfg.batch_size, 32), spec=spec)
 
