@@ -3,4 +3,6 @@
 augmentations (:mod:`.photo`) and rendering a dataset to a folder (:mod:`.batch`,
 :mod:`.manifest`)."""
 
-from ecgtf.render.paper import LAYOUTS, PaperStyle, get_layout  # noqa: F401
+from ecgtf.render.paper import LAYOUTS, PaperStyle, get_layout
+
+__all__ = ["LAYOUTS", "PaperStyle", "get_layout"]
