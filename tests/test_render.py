@@ -22,10 +22,14 @@ def _centre(idx: np.ndarray) -> float:
     return float(idx.mean())
 
 
+RENDERERS = pytest.mark.parametrize("renderer", [opencv_renderer, mpl_renderer], ids=["opencv", "matplotlib"])
+
+
+@RENDERERS
 @pytest.mark.parametrize("dpi", [100.0, 300.0])
-def test_calibration_pulse_is_10_mm_tall_and_0_2_s_wide(dpi):
+def test_calibration_pulse_is_10_mm_tall_and_0_2_s_wide(dpi, renderer):
     style = PaperStyle(dpi=dpi, **BARE)
-    img = opencv_renderer.render_printout(np.zeros((200, 1)), 100, ["II"], "stack", style)
+    img = renderer.render_printout(np.zeros((200, 1)), 100, ["II"], "stack", style)
     ppm = style.px_per_mm
     baseline = plan_page("stack", ["II"], 2.0, style).rows_mm[0]
     top_row = _centre(_dark_rows(img[:, round(5.5 * ppm)]))     # over the pulse's top
@@ -39,13 +43,14 @@ def test_calibration_pulse_is_10_mm_tall_and_0_2_s_wide(dpi):
     assert abs((_centre(right) - _centre(left)) - 5.0 * ppm) <= 1.0  # 0.2 s = 5 mm
 
 
+@RENDERERS
 @pytest.mark.parametrize("dpi", [100.0, 250.0])
-def test_one_second_is_25_mm(dpi):
+def test_one_second_is_25_mm(dpi, renderer):
     rate = 500
     sig = np.zeros((3 * rate, 1))
     sig[[rate, 2 * rate], 0] = 2.0  # 2 mV spikes at 1 s and 2 s
     style = PaperStyle(dpi=dpi, calibration=False, **BARE)
-    img = opencv_renderer.render_printout(sig, rate, ["V1"], "stack", style)
+    img = renderer.render_printout(sig, rate, ["V1"], "stack", style)
     ppm = style.px_per_mm
     baseline = plan_page("stack", ["V1"], 3.0, style).rows_mm[0]
     row = img[round((baseline - 15.0) * ppm)]  # 1.5 mV up: only the spikes reach it
@@ -81,12 +86,13 @@ def test_no_grid_is_plain_paper():
     assert np.all(img[:20] == 255)
 
 
-def test_sine_read_back_from_pixels():
+@RENDERERS
+def test_sine_read_back_from_pixels(renderer):
     rate, seconds = 500, 4.0
     t = np.arange(int(rate * seconds)) / rate
     sig = (1.2 * np.sin(2 * np.pi * 1.3 * t))[:, None]
     style = PaperStyle(dpi=200, calibration=False, **BARE)
-    img = opencv_renderer.render_printout(sig, rate, ["II"], "stack", style)
+    img = renderer.render_printout(sig, rate, ["II"], "stack", style)
     ppm = style.px_per_mm
     baseline = plan_page("stack", ["II"], seconds, style).rows_mm[0]
     dark = 255.0 - img.mean(axis=-1)
