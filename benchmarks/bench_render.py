@@ -56,7 +56,7 @@ def png_rates(images) -> dict:
     """PNG encode/decode images/s and size: render.py's settings and OpenCV's defaults, interleaved."""
     import cv2
 
-    from ecgtf.render.manifest import PNG_PARAMS
+    from ecgtf.render.png import PNG_PARAMS
 
     times = {"render_py": [0.0, 0.0, []], "opencv_default": [0.0, 0.0, []]}
     for img in images:

@@ -143,9 +143,9 @@ def test_rerun_with_other_settings_and_bad_input_give_one_line(ptbxl, tmp_path, 
 
 
 def test_record_that_cannot_render_is_listed(ptbxl, tmp_path, monkeypatch):
-    from ecgtf.render import batch
+    from ecgtf.render import batch, worker
 
-    real = batch.render_printout
+    real = worker.render_printout
 
     def broken(signal_mv, *args, **kwargs):
         if np.asarray(signal_mv)[0, 0] == broken.first:
@@ -156,7 +156,7 @@ def test_record_that_cannot_render_is_listed(ptbxl, tmp_path, monkeypatch):
 
     data = load_dataset("ptbxl", ptbxl[0], task="mi_vs_norm", cache_root=ptbxl[1], progress=False)
     broken.first = float(data.signal(1)[0, 0])
-    monkeypatch.setattr(batch, "render_printout", broken)
+    monkeypatch.setattr(worker, "render_printout", broken)
     summary = batch.render_dataset(data, str(tmp_path / "b"), batch.RenderConfig(dpi=30, limit=3), progress=False)
     assert summary.failed == 1 and summary.rendered == 2
     skipped = pd.read_csv(tmp_path / "b" / "skipped.csv", dtype=str)

@@ -13,9 +13,7 @@ import glob
 import json
 import multiprocessing
 import os
-import threading
 import time
-import zlib
 
 import numpy as np
 import pandas as pd
@@ -23,9 +21,9 @@ from tqdm.auto import tqdm
 
 from ecgtf.atomic import replacing
 from ecgtf.render import manifest as mf
-from ecgtf.render.opencv_renderer import render_printout
 from ecgtf.render.paper import PaperStyle, dpi_for_width, get_layout, plan_page
-from ecgtf.render.photo import augment_photo, get_preset, image_seed
+from ecgtf.render import worker
+from ecgtf.render.photo import get_preset
 
 FORMAT_VERSION = 1
 
@@ -125,48 +123,6 @@ def check_settings(out: str, settings: dict) -> None:
                          "give another --out to render these settings")
 
 
-# ---- worker side -------------------------------------------------------------------------
-
-_STATE: dict = {}
-
-
-def _exit_with_parent(parent: int) -> None:
-    """A worker whose parent was killed stops instead of rendering on as an orphan."""
-    def watch():
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
-
-
-def _init(store, sampling_rate, lead_names, layout, style, augment, seed, parent=None):
-    if isinstance(store, tuple):  # (store class, path): a worker opens the memory-mapped store anew
-        store_cls, path = store
-        store = store_cls(path)
-    if parent is not None:
-        _exit_with_parent(parent)
-    _STATE.update(store=store, rate=float(sampling_rate), leads=list(lead_names), layout=layout, style=style,
-                  augment=get_preset(augment), seed=int(seed))
-
-
-def _render_one(item):
-    """Renders one record to its PNG; returns ``(record_id, None)`` or ``(record_id, reason)``."""
-    pos, record_id, path = item
-    s = _STATE
-    try:
-        signal = np.asarray(s["store"].signal(pos), dtype=np.float32)
-        if not np.all(np.isfinite(signal)):
-            return record_id, "signal holds NaN or infinite values"
-        img = render_printout(signal, s["rate"], s["leads"], s["layout"], s["style"])
-        if s["augment"].active:
-            img = augment_photo(img, s["augment"], image_seed(s["seed"], zlib.crc32(str(record_id).encode())))
-        mf.write_png(path, img)
-    except (ValueError, OSError) as err:
-        return record_id, f"render failed: {' '.join(str(err).split())}"
-    return record_id, None
-
-
 # ---- driver ------------------------------------------------------------------------------
 
 def _label_frame(data, rows: np.ndarray) -> pd.DataFrame:
@@ -191,8 +147,8 @@ def render_dataset(data, out: str, cfg: RenderConfig = RenderConfig(), progress:
     :mod:`ecgtf.render.manifest`). Resumable: PNGs that exist are kept and skipped.
 
     ``ecgtf.render`` imports nothing from ``ecgtf.data`` (whose image inputs draw with it):
-    ``data`` is used through its attributes, and worker processes reopen ``data.store`` by its
-    class and path.
+    ``data`` is used through its attributes; worker processes (:mod:`ecgtf.render.worker`)
+    open the store's memory-mapped signals by file name.
 
     Raises:
         ValueError: the layout does not fit the dataset's leads, or ``out`` holds a render
@@ -221,23 +177,27 @@ def render_dataset(data, out: str, cfg: RenderConfig = RenderConfig(), progress:
     rows = np.arange(len(data) if cfg.limit is None else min(cfg.limit, len(data)))
     ids = data.meta["record_id"].astype(str).to_numpy()
     paths = {int(r): os.path.join(images, image_name(ids[r])) for r in rows}
-    todo = [(int(data.positions[r]), ids[r], paths[int(r)]) for r in rows if not os.path.isfile(paths[int(r)])]
+    offsets = data.store.records["offset"].to_numpy(np.int64)[data.positions]
+    lengths = data.store.records["length"].to_numpy(np.int64)[data.positions]
+    todo = [(int(offsets[r]), int(lengths[r]), ids[r], paths[int(r)]) for r in rows
+            if not os.path.isfile(paths[int(r)])]
     done_before = len(rows) - len(todo)
 
     failures = {}
     start = time.perf_counter()
     first = None
-    init_args = (data.store, data.sampling_rate, data.lead_names, layout, style, cfg.augment, cfg.seed)
+    signals = data.store.signals
+    init_args = (signals, data.sampling_rate, data.lead_names, layout, style, cfg.augment, cfg.seed)
     bar = tqdm(total=len(todo), desc=f"rendering {cfg.layout}", unit="img", disable=not progress, mininterval=1.0)
     if cfg.jobs == 1 or len(todo) <= 1:
-        _init(*init_args)
-        results = map(_render_one, todo)
+        worker.init(*init_args)
+        results = map(worker.render_one, todo)
         pool = None
     else:
         ctx = multiprocessing.get_context("spawn")  # no fork of a parent that may hold TF threads
-        worker_args = ((type(data.store), data.store.path), *init_args[1:], os.getpid())
-        pool = ctx.Pool(cfg.jobs, initializer=_init, initargs=worker_args)
-        results = pool.imap_unordered(_render_one, todo, chunksize=max(1, min(16, len(todo) // (cfg.jobs * 8))))
+        mapped = (signals.filename, signals.dtype.str, signals.shape)  # workers open the memory map themselves
+        pool = ctx.Pool(cfg.jobs, initializer=worker.init, initargs=(mapped, *init_args[1:], os.getpid()))
+        results = pool.imap_unordered(worker.render_one, todo, chunksize=max(1, min(16, len(todo) // (cfg.jobs * 8))))
     try:
         for record_id, reason in results:
             if reason:
