@@ -78,6 +78,7 @@ class TrackedRun:
         """
         global _current
         if self.run is None:
+            self._restore_env()
             return
         import wandb
 
@@ -97,12 +98,16 @@ class TrackedRun:
             if self.owns:
                 self.run.finish(exit_code=exit_code)
                 wandb.teardown()  # the next run (a sweep's next trial) starts wandb with its own folders
-            for key, value in self._saved_env.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+            self._restore_env()
             self.run, _current = None, None
+
+    def _restore_env(self) -> None:
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env = {}
 
 
 def start_run(cfg, run_dir: str) -> TrackedRun:
@@ -137,9 +142,13 @@ def start_run(cfg, run_dir: str) -> TrackedRun:
         if cfg.resume and os.path.isfile(id_path):
             with open(id_path) as f:
                 run_id = f.read().strip() or None
-        run = wandb.init(project=cfg.wandb_project, group=cfg.wandb_group, id=run_id or secrets.token_hex(4),
-                         resume="allow", mode=mode, dir=dirs["WANDB_DIR"], name=os.path.basename(
-                             os.path.abspath(run_dir)), config=config, job_type="train")
+        try:
+            run = wandb.init(project=cfg.wandb_project, group=cfg.wandb_group, id=run_id or secrets.token_hex(4),
+                             resume="allow", mode=mode, dir=dirs["WANDB_DIR"],
+                             name=os.path.basename(os.path.abspath(run_dir)), config=config, job_type="train")
+        except BaseException:  # e.g. online without a login: leave the environment as it was
+            TrackedRun(saved_env=saved_env).finish()
+            raise
         owns = True
     from ecgtf.atomic import replacing
 
