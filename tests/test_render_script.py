@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+import zlib
 
 import cv2
 import numpy as np
@@ -15,8 +16,9 @@ import pytest
 from data_builders import write_cinc2017, write_ptbxl
 from ecgtf.errors import run_cli
 from ecgtf.render.manifest import load_image, manifest_labels, read_manifest, read_settings
-from ecgtf.render.opencv_renderer import render_printout
+from ecgtf.render.opencv_renderer import render_leads, render_printout
 from ecgtf.render.paper import PaperStyle
+from ecgtf.render.photo import augment_photo, get_preset, image_seed
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 SCRIPT = os.path.join(ROOT, "scripts", "render.py")
@@ -62,11 +64,18 @@ def test_render_writes_pngs_and_manifest(ptbxl, tmp_path):
     first = load_image(df["path"][0])
     expected = render_printout(data.signal(0), data.sampling_rate, data.lead_names, "3x4", PaperStyle(dpi=50))
     assert np.array_equal(first, expected)  # PNG is lossless: the renderer's pixels
-    # the lead layout: one PNG per record, the lead images one above the other
+    # the lead layout: one PNG per record, the lead images one above the other, each lead
+    # photographed on its own (seeded from the run's seed, the record id and the lead)
     lead_out = tmp_path / "leads"
-    render_script.main(_argv(ptbxl, lead_out, "--limit", "2", "--dpi", "40", "--layout", "lead"))
+    render_script.main(_argv(ptbxl, lead_out, "--limit", "2", "--dpi", "40", "--layout", "lead", "--augment",
+                             "shadows_perspective", "--seed", "4"))
     images = load_image(read_manifest(str(lead_out))["path"][0], n_leads=12)
-    assert images.shape[0] == 12 and images.shape[-1] == 3
+    leads = render_leads(data.signal(0), data.sampling_rate, data.lead_names, PaperStyle(dpi=40))
+    assert images.shape == leads.shape
+    record_seed = image_seed(4, zlib.crc32(df["record_id"][0].encode()))
+    cfg = get_preset("shadows_perspective")
+    for k in range(12):
+        assert np.array_equal(images[k], augment_photo(leads[k], cfg, image_seed(record_seed, k))), k
 
 
 def test_killed_midway_resumes_without_half_written_png(ptbxl, tmp_path):

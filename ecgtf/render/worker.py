@@ -15,7 +15,8 @@ import zlib
 
 import numpy as np
 
-from ecgtf.render.opencv_renderer import render_printout
+from ecgtf.render.opencv_renderer import render_leads, render_printout
+from ecgtf.render.paper import get_layout
 from ecgtf.render.photo import augment_photo, get_preset, image_seed
 from ecgtf.render.png import write_png
 
@@ -54,6 +55,23 @@ def init(signals, sampling_rate, lead_names, layout, style, augment: str, seed: 
                   augment=get_preset(augment), seed=int(seed))
 
 
+def record_image(signal: np.ndarray, record_id: str) -> np.ndarray:
+    """The image of one record with this process's settings, augmented with a seed made from
+    the run's seed and the record id. The ``lead`` layout's images are augmented one by one
+    (each its own photo; a warp never moves one lead's trace into its neighbour's image) and
+    stacked one above the other."""
+    s = _STATE
+    seed = image_seed(s["seed"], zlib.crc32(record_id.encode()))
+    layout = get_layout(s["layout"]) if isinstance(s["layout"], str) else s["layout"]
+    if layout.per_lead:
+        images = render_leads(signal, s["rate"], s["leads"], s["style"])
+        if s["augment"].active:
+            images = [augment_photo(img, s["augment"], image_seed(seed, k)) for k, img in enumerate(images)]
+        return np.concatenate(list(images), axis=0)
+    img = render_printout(signal, s["rate"], s["leads"], layout, s["style"])
+    return augment_photo(img, s["augment"], seed) if s["augment"].active else img
+
+
 def render_one(item):
     """Renders one record to its PNG.
 
@@ -70,10 +88,7 @@ def render_one(item):
         signal = np.asarray(s["signals"][offset:offset + length], dtype=np.float32)
         if not np.all(np.isfinite(signal)):
             return record_id, "signal holds NaN or infinite values"
-        img = render_printout(signal, s["rate"], s["leads"], s["layout"], s["style"])
-        if s["augment"].active:
-            img = augment_photo(img, s["augment"], image_seed(s["seed"], zlib.crc32(str(record_id).encode())))
-        write_png(path, img)
+        write_png(path, record_image(signal, str(record_id)))
     except (ValueError, OSError) as err:
         return record_id, f"render failed: {' '.join(str(err).split())}"
     return record_id, None
