@@ -106,3 +106,50 @@ def test_two_workers_train_from_tfrecord_shards_and_agree(tmp_path):
     chief, other = (np.load(os.path.join(w[1], "weights.npy")) for w in wrote)
     shutil.rmtree(wrote[1][1])
     np.testing.assert_allclose(chief, other, atol=1e-6)  # gradients all-reduced over different shards
+
+
+@pytest.mark.slow
+def test_two_train_py_workers_write_one_run_folder_with_the_same_model(tmp_path):
+    """scripts/train.py --strategy multiworker end to end: the chief writes the run folder, the
+    other worker a temporary one, and both finish with the same weights."""
+    import keras
+
+    import ecgtf.inputs.layers  # noqa: F401  (registers the prepare block's layers)
+    from ecgtf.data.datasets import load_dataset
+    from ecgtf.data.tfrecord import write_tfrecords
+
+    labels = {f"A{i:05d}": "NAO~"[i % 4] for i in range(1, 13)}
+    root = write_cinc2017(tmp_path / "d", labels, seconds=3.0)
+    data = load_dataset("cinc2017", root, sampling_rate=100, cache_root=str(tmp_path / "cache"), progress=False)
+    shards = str(tmp_path / "shards")
+    write_tfrecords(data, shards, shards=4)
+    run_dir = str(tmp_path / "run")
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(2)]}
+    train = os.path.join(os.path.dirname(__file__), "..", "scripts", "train.py")
+    procs = [subprocess.Popen([sys.executable, train, "--model", "compact1d", "--option", "filters=[8]", "--option",
+                               "stem_filters=8", "--dataset", "cinc2017", "--data-dir", shards, "--cache-dir",
+                               str(tmp_path / f"cache{i}"), "--epochs", "2", "--batch-size", "2", "--duration-s", "2",
+                               "--out", run_dir, "--verbose", "0", "--strategy", "multiworker"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=_env(TF_CONFIG=json.dumps({"cluster": cluster,
+                                                             "task": {"type": "worker", "index": i}})))
+             for i in range(2)]
+    outputs = []
+    try:
+        for p in procs:
+            out, err = p.communicate(timeout=600)
+            assert p.returncode == 0, err[-3000:]
+            outputs.append(out)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    folders = [line.split(": ", 1)[1] for out in outputs for line in out.splitlines()
+               if line.startswith("run folder: ")]
+    assert folders[0] == run_dir and folders[1] != run_dir
+    models = [keras.models.load_model(os.path.join(f, "model.keras"), compile=False) for f in folders]
+    shutil.rmtree(folders[1])
+    # Gradients are all-reduced: the trained weights agree. BatchNorm's moving statistics are each
+    # worker's own (synchronized=False), and only the chief's are saved in the run folder.
+    for a, b in zip(*([w.numpy() for w in m.trainable_weights] for m in models)):
+        np.testing.assert_allclose(a, b, atol=1e-6)
