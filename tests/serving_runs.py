@@ -6,6 +6,8 @@ and writes a median-beat run folder by hand (an untrained ``beat_cnn``: its expo
 refused, and predict.py must still score with it).
 """
 
+import dataclasses
+import json
 import os
 import sys
 
@@ -60,3 +62,42 @@ def tiny_runs(tmp_path_factory):
                               "--out", str(tmp / "spec"), *common]).run_dir
     return {"data": os.path.join(root, "training2017"), "raw": raw, "spectrogram": spec,
             "median_beat": _beat_run(str(tmp / "beat"))}
+
+
+def printout_run(out: str, kind: str) -> str:
+    """A run folder of an untrained printout model (``image`` or ``lead_images``), written by hand:
+    12 leads at 100 Hz, 2.5 s printed, small images."""
+    import keras
+
+    from ecgtf import config as cfglib
+    from ecgtf.atomic import replacing
+    from ecgtf.inputs.runspec import RunSpec
+    from ecgtf.inputs.specs import input_shape_of, with_prepare
+
+    leads = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"]
+    options = {"image_size": [24, 48], "dpi": 40.0}
+    if kind == "image":
+        options["layout"] = "stack"
+    spec = RunSpec(model="tiny_printout", dataset="ptbxl", task="superdiagnostic", task_kind="multilabel",
+                   class_names=["NORM", "MI"], sampling_rate=100.0, signal_filter="none", lead_names=leads,
+                   window_samples=250, eval_hop_samples=None, input_kind=kind,
+                   input_options=options, standardize=False)
+    spec.input_options = {k: list(v) if isinstance(v, tuple) else v
+                          for k, v in dataclasses.asdict(spec.options()).items()}
+    prepare = spec.build_prepare()
+    keras.utils.set_random_seed(0)
+    shape = input_shape_of(prepare)
+    inputs = keras.Input(shape)
+    x = inputs if kind == "image" else keras.layers.Reshape((shape[0] * shape[1], *shape[2:]))(inputs)
+    x = keras.layers.Conv2D(3, 3, activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    network = keras.Model(inputs, keras.layers.Dense(2, activation="sigmoid")(x))
+    os.makedirs(out)
+    with replacing(os.path.join(out, "model.keras")) as tmp:
+        with_prepare(network, prepare).save(tmp)
+    spec.save(os.path.join(out, "run_spec.json"))
+    cfglib.save(cfglib.TrainConfig(model="compact1d", dataset="ptbxl", sampling_rate=100.0, duration_s=2.5),
+                os.path.join(out, "config.yaml"))
+    with open(os.path.join(out, "thresholds.json"), "w") as f:
+        json.dump({"classes": ["NORM", "MI"], "thresholds": [0.4, 0.6], "prior_shift": None}, f)
+    return out

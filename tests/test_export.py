@@ -156,3 +156,33 @@ def test_existing_version_is_not_overwritten(tiny_runs, exports):  # noqa: F811
     paths, base = exports
     with pytest.raises(FileExistsError, match="already exists"):
         export_script.main(["--run", tiny_runs["raw"], "--out", str(base), "--version", "1"])
+
+
+@pytest.mark.parametrize("kind", ["image", "lead_images"])
+def test_printout_export_takes_png_bytes(kind, tmp_path):
+    import tensorflow as tf
+
+    from data_builders import ecg_like
+    from ecgtf.data.images import record_image
+    from ecgtf.serving.export import export_run
+    from ecgtf.training.saved import load_run
+    from serving_runs import printout_run
+
+    run = load_run(printout_run(str(tmp_path / "run"), kind))
+    path = export_run(run.dir, str(tmp_path / "exp"))
+    serve = tf.saved_model.load(path).signatures["serving_default"]
+    images = [record_image(ecg_like(250, 12, 100.0, seed=s), run.spec.options(), sampling_rate=100.0,
+                           lead_names=run.spec.lead_names, window_samples=250) for s in (1, 2)]
+    if kind == "image":
+        images[1] = images[1][:, : images[1].shape[1] // 2]  # printouts of different sizes in one request
+        encoded = tf.constant([tf.io.encode_png(im).numpy() for im in images])
+        expected = np.concatenate([run.model(im[None].astype(np.float32)).numpy() for im in images])
+    else:
+        encoded = tf.constant([[tf.io.encode_png(lead).numpy() for lead in im] for im in images])
+        expected = run.model(np.stack(images).astype(np.float32)).numpy()
+    out = serve(image_bytes=encoded)
+    np.testing.assert_allclose(out["probabilities"].numpy(), expected, atol=1e-5)
+    np.testing.assert_array_equal(out["decisions"].numpy(), (expected >= [0.4, 0.6]).astype(np.int32))
+    with open(os.path.join(path, "example_request.json")) as f:
+        instance = json.load(f)["instances"][0]
+    assert (instance if kind == "image" else instance[0]).keys() == {"b64"}  # TF Serving's REST bytes

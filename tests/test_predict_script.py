@@ -84,3 +84,33 @@ def test_a_model_path_that_is_neither_run_nor_export(tmp_path):
 
     with pytest.raises(FileNotFoundError, match="neither a run folder"):
         predict_script.main(["--model", str(tmp_path), "--input", str(tmp_path)])
+
+
+def test_printout_model_scores_images_and_renders_signals(tmp_path, capsys):
+    import tensorflow as tf
+
+    import export as export_script
+    import predict as predict_script
+    from ecgtf.errors import run_cli
+    from ecgtf.serving.predictor import load_predictor
+    from ecgtf.training.saved import load_run
+    from serving_runs import printout_run
+
+    run = load_run(printout_run(str(tmp_path / "run"), "image"))
+    exported = export_script.main(["--run", run.dir, "--out", str(tmp_path / "exp")])
+    signal = ecg_like(250, 12, 100.0, seed=4)
+    (tmp_path / "in").mkdir()
+    np.save(tmp_path / "in" / "sig.npy", signal)
+    image = load_predictor(run.dir).info.printout(signal)
+    (tmp_path / "in" / "page.png").write_bytes(tf.io.encode_png(image).numpy())
+    (tmp_path / "in" / "torn.png").write_bytes(b"\x89PNG not really")
+    expected = run.model(image[None].astype(np.float32)).numpy()[0]
+    for model in (run.dir, exported):
+        out = tmp_path / f"{os.path.basename(model)}.jsonl"
+        code = run_cli(predict_script.main, ["--model", model, "--input", str(tmp_path / "in"), "--out", str(out)])
+        assert code == 2
+        rows = _rows(out)
+        for rid in ("page", "sig"):  # the image, and the signal rendered as the run's printout
+            np.testing.assert_allclose([rows[rid]["probabilities"][c] for c in ("NORM", "MI")], expected, atol=1e-5)
+        assert "PNG/JPEG" in rows["torn"]["error"]
+    assert capsys.readouterr().err.count("error: ") == 4  # torn.png per model, and the two summaries

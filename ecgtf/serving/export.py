@@ -1,6 +1,7 @@
 """A run folder as a TF Serving SavedModel: ``DIR/<name>/<version>/`` (``keras.export.ExportArchive``).
 
-Signatures:
+Signatures (a printout run, ``image``/``lead_images``, takes ``image_bytes`` instead of
+``signal_mv``: encoded PNG/JPEG strings, ``(batch,)`` or ``(batch, leads)``, decoded in the graph):
 
 * ``serving_default``: ``signal_mv`` float32 ``(batch, samples, leads)``, the raw signal in mV at
   the run's sampling rate and in its lead order, any number of samples (records of different
@@ -31,8 +32,10 @@ import numpy as np
 
 from ecgtf.serving.readme import export_readme
 
-#: Input kinds the export knows: the raw signal goes into the graph as ``signal_mv``.
+#: Input kinds the export knows: the raw signal goes into the graph as ``signal_mv``; printouts
+#: as encoded PNG/JPEG bytes, ``image_bytes`` (one per record, or one per lead for ``lead_images``).
 SIGNAL_KINDS = ("raw", "spectrogram")
+IMAGE_KINDS = ("image", "lead_images")
 METADATA_FILE = "metadata.json"
 
 
@@ -47,10 +50,10 @@ def check_exportable(run) -> None:
 
     spec = run.spec
     known = INPUT_SPECS.get(spec.input_kind)
-    if spec.input_kind not in SIGNAL_KINDS and (known is None or known.graph_op):
+    if spec.input_kind not in SIGNAL_KINDS + IMAGE_KINDS and (known is None or known.graph_op):
         raise ExportError(f"input kind {spec.input_kind!r} of run {run.dir} is not one the SavedModel export "
-                          f"knows (it exports: {', '.join(SIGNAL_KINDS)}); use scripts/predict.py --model "
-                          f"{run.dir} instead")
+                          f"knows (it exports: {', '.join(SIGNAL_KINDS + IMAGE_KINDS)}); use scripts/predict.py "
+                          f"--model {run.dir} instead")
     prepare = run.prepare
     for layer in prepare.layers if prepare is not None else ():
         if not getattr(layer, "graph_op", True):
@@ -59,7 +62,7 @@ def check_exportable(run) -> None:
                               f"a SavedModel graph op: {note}. Score this run with scripts/predict.py --model "
                               f"{run.dir} (it runs the step in Python), or train a raw or spectrogram model "
                               "(e.g. --model compact1d) to serve with TF Serving")
-    if spec.signal_filter != "none":
+    if spec.signal_filter != "none" and spec.input_kind not in IMAGE_KINDS:
         raise ExportError(f"run {run.dir} filters each whole record at decode (--signal-filter "
                           f"{spec.signal_filter}, a forward-backward filter over the whole record), which is not "
                           "part of the SavedModel graph; filter the signal before sending it (ecgtf.data.transforms."
@@ -72,12 +75,59 @@ def metadata(run) -> dict:
     spec = run.spec
     return {"model": spec.model, "dataset": spec.dataset, "task": spec.task, "task_kind": spec.task_kind,
             "class_names": list(spec.class_names), "lead_names": list(spec.lead_names or []),
-            "n_leads": int(run.model.inputs[0].shape[-1]), "sampling_rate": float(spec.sampling_rate),
+            "n_leads": n_leads_of(run), "sampling_rate": float(spec.sampling_rate),
             "units": spec.units, "window_samples": int(spec.window_samples),
             "eval_hop_samples": spec.eval_hop_samples, "input_kind": spec.input_kind,
             "thresholds": run.thresholds, "prior_shift_folded": run.prior_shift is not None,
-            "signature": {"name": "serving_default", "input": "signal_mv",
+            "input_options": dict(spec.input_options),
+            "signature": {"name": "serving_default", "input": input_name(spec),
                           "outputs": ["probabilities", "decisions"]}}
+
+
+def n_leads_of(run) -> int:
+    """Leads the run's model takes (a printout model's input is an image: its lead names count)."""
+    if run.spec.input_kind in IMAGE_KINDS:
+        return len(run.spec.lead_names or ()) or int(run.model.inputs[0].shape[1] or 0)
+    return int(run.model.inputs[0].shape[-1])
+
+
+def input_name(spec) -> str:
+    return "image_bytes" if spec.input_kind in IMAGE_KINDS else "signal_mv"
+
+
+def input_signature(run, n_leads: int):
+    """The ``serving_default`` input: ``signal_mv`` float32 ``(batch, samples, leads)``, or
+    ``image_bytes`` string ``(batch,)`` (``(batch, leads)`` for ``lead_images``)."""
+    import tensorflow as tf
+
+    kind = run.spec.input_kind
+    if kind == "image":
+        return tf.TensorSpec((None,), tf.string, name="image_bytes")
+    if kind == "lead_images":
+        return tf.TensorSpec((None, n_leads), tf.string, name="image_bytes")
+    return tf.TensorSpec((None, None, n_leads), tf.float32, name="signal_mv")
+
+
+def image_probabilities_fn(run):
+    """``image_bytes -> probabilities``: each record's PNG/JPEG decoded (``tf.io.decode_image``, RGB)
+    and fed to the run's model (its ``prepare`` block resizes and scales), one record at a time
+    so that images of any size can share a request."""
+    import tensorflow as tf
+
+    model, per_lead = run.model, run.spec.input_kind == "lead_images"
+    classes = int(model.output_shape[-1])
+
+    def decode(encoded):
+        return tf.io.decode_image(encoded, channels=3, expand_animations=False)
+
+    def one(encoded):
+        if per_lead:
+            x = tf.map_fn(decode, encoded, fn_output_signature=tf.TensorSpec((None, None, 3), tf.uint8))
+        else:
+            x = decode(encoded)
+        return model(tf.cast(x, tf.float32)[None], training=False)[0]
+
+    return lambda image_bytes: tf.map_fn(one, image_bytes, fn_output_signature=tf.TensorSpec((classes,), tf.float32))
 
 
 def decide(probs, task_kind: str, thresholds):
@@ -95,6 +145,8 @@ def probabilities_fn(run):
     from ecgtf.serving.windows import windowed_probabilities
 
     model, spec = run.model, run.spec
+    if spec.input_kind in IMAGE_KINDS:
+        return image_probabilities_fn(run)
 
     def predict(x):
         return model(x, training=False)
@@ -114,15 +166,45 @@ def example_signal(meta: dict) -> np.ndarray:
     return np.round(leads, 4).astype(np.float32)[None]
 
 
-def write_examples(saved_dir: str, signal: np.ndarray) -> None:
+def example_input(run, meta: dict):
+    """The README's example input: :func:`example_signal`, or for a printout run that record
+    rendered as the run renders it, PNG-encoded (``(1,)`` or ``(1, leads)`` bytes)."""
+    signal = example_signal(meta)
+    if run.spec.input_kind not in IMAGE_KINDS:
+        return signal
+    import tensorflow as tf
+
+    from ecgtf.data.images import record_image
+
+    spec = run.spec
+    names = spec.lead_names or [f"lead{i + 1}" for i in range(meta["n_leads"])]
+    image = record_image(signal[0], spec.options(), sampling_rate=spec.sampling_rate, lead_names=names,
+                         window_samples=spec.window_samples)
+    if image.ndim == 4:
+        return np.asarray([[tf.io.encode_png(lead).numpy() for lead in image]], dtype=object)
+    return np.asarray([tf.io.encode_png(image).numpy()], dtype=object)
+
+
+def _rest_value(value):
+    """An instance in TF Serving's REST row format (bytes as ``{"b64": ...}``)."""
+    import base64
+
+    if isinstance(value, bytes):
+        return {"b64": base64.b64encode(value).decode()}
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        return [_rest_value(v) for v in value]
+    return np.asarray(value).tolist()
+
+
+def write_examples(saved_dir: str, example, input_key: str = "signal_mv") -> None:
     """``example_request.json`` (REST row format) and the exported model's answer to it,
     ``example_response.json``, in ``saved_dir``."""
     import tensorflow as tf
 
-    answer = tf.saved_model.load(saved_dir).signatures["serving_default"](signal_mv=tf.constant(signal))
-    rows = [{k: answer[k].numpy()[i].tolist() for k in ("probabilities", "decisions")} for i in range(len(signal))]
+    answer = tf.saved_model.load(saved_dir).signatures["serving_default"](**{input_key: tf.constant(example)})
+    rows = [{k: answer[k].numpy()[i].tolist() for k in ("probabilities", "decisions")} for i in range(len(example))]
     with open(os.path.join(saved_dir, "example_request.json"), "w") as f:
-        json.dump({"signature_name": "serving_default", "instances": signal.tolist()}, f)
+        json.dump({"signature_name": "serving_default", "instances": [_rest_value(v) for v in example]}, f)
     with open(os.path.join(saved_dir, "example_response.json"), "w") as f:
         json.dump({"predictions": rows}, f, indent=1)
 
@@ -189,8 +271,8 @@ def export_run(run_dir: str, out_dir: str, version: int | None = None, name: str
             meta_path, tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER, tf.string,
             tf.lookup.TextFileIndex.WHOLE_LINE), default_value="")
 
-        def serve(signal_mv):
-            probs = probabilities(signal_mv)
+        def serve(inputs):
+            probs = probabilities(inputs)
             return {"probabilities": tf.identity(probs, name="probabilities"),
                     "decisions": decide(probs, kind, thresholds)}
 
@@ -204,12 +286,11 @@ def export_run(run_dir: str, out_dir: str, version: int | None = None, name: str
         archive = keras.export.ExportArchive()
         archive.track(run.model)
         archive.track(table)
-        archive.add_endpoint("serving_default", serve,
-                             input_signature=[tf.TensorSpec((None, None, n_leads), tf.float32, name="signal_mv")])
+        archive.add_endpoint("serving_default", serve, input_signature=[input_signature(run, n_leads)])
         archive.add_endpoint("metadata", describe, input_signature=[])
         saved = os.path.join(staging, "saved_model")
         archive.write_out(saved, verbose=False)
-        write_examples(saved, example_signal(meta))
+        write_examples(saved, example_input(run, meta), meta["signature"]["input"])
         with open(os.path.join(saved, "README.md"), "w") as f:
             f.write(export_readme(meta, name, version, out_dir))
         os.replace(saved, target)

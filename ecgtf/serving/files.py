@@ -1,6 +1,6 @@
 """Reading the files ``scripts/predict.py`` scores into :class:`ecgtf.data.record.Record` s.
 
-Accepted: WFDB records (``.hea`` with its ``.dat``, or a challenge ``.mat`` with its ``.hea``:
+Accepted: printout images (``.png``, ``.jpg``) for printout models, WFDB records (``.hea`` with its ``.dat``, or a challenge ``.mat`` with its ``.hea``:
 both through :func:`ecgtf.data.wfdb_io.read_record`) and NumPy ``.npy`` arrays
 ``(samples, leads)`` in mV (their rate is given by the caller; the model's by default). A folder
 stands for every such file inside it (recursively).
@@ -15,6 +15,7 @@ import numpy as np
 from ecgtf.data.record import Record, RecordError
 
 SIGNAL_EXTENSIONS = (".hea", ".mat", ".npy")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 
 
 def find_inputs(paths) -> list[str]:
@@ -27,7 +28,8 @@ def find_inputs(paths) -> list[str]:
     for path in paths:
         if os.path.isdir(path):
             for folder, _, names in sorted(os.walk(path)):
-                found.extend(os.path.join(folder, n) for n in sorted(names) if n.endswith(SIGNAL_EXTENSIONS))
+                found.extend(os.path.join(folder, n) for n in sorted(names)
+                             if n.lower().endswith(SIGNAL_EXTENSIONS + IMAGE_EXTENSIONS))
         else:
             found.append(path)
     records = [p for p in found if not (p.endswith(".mat") and os.path.isfile(p[:-4] + ".hea")
@@ -74,3 +76,26 @@ def read_input(path: str, npy_rate: float, npy_leads=None) -> Record:
             f"lead{i + 1}" for i in range(signal.shape[1]))
         return Record(rid, signal.astype(np.float32), leads, float(npy_rate))
     raise RecordError(rid, f"unsupported file type {ext or '(none)'}; give .hea, .mat (+ .hea) or .npy files")
+
+
+def is_image(path: str) -> bool:
+    return path.lower().endswith(IMAGE_EXTENSIONS)
+
+
+def read_image(path: str, info) -> np.ndarray:
+    """A printout image file as uint8 RGB ``(H, W, 3)``, for a model of the ``image`` kind.
+
+    Raises:
+        RecordError: the model takes signals or one image per lead, or the file does not decode.
+    """
+    import tensorflow as tf
+
+    rid = record_id(path)
+    if info.input_kind != "image":
+        what = "one image per lead (give the record's signal file: it is rendered)" \
+            if info.input_kind == "lead_images" else "signals"
+        raise RecordError(rid, f"an image, but the model takes {what}")
+    try:
+        return tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False).numpy()
+    except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as err:
+        raise RecordError(rid, f"not a readable PNG/JPEG image ({err.message.splitlines()[0][:120]})") from None

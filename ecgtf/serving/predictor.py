@@ -37,6 +37,23 @@ class ModelInfo:
     task_kind: str
     thresholds: list | None
     signal_filter: str = "none"
+    input_kind: str = "raw"
+    input_options: dict = dataclasses.field(default_factory=dict)
+    window_samples: int = 0
+
+    @property
+    def takes_images(self) -> bool:
+        return self.input_kind in ("image", "lead_images")
+
+    def printout(self, signal: np.ndarray) -> np.ndarray:
+        """The run's printout of a decoded record (uint8 RGB), as training rendered it."""
+        from ecgtf.data.images import record_image
+        from ecgtf.inputs.specs import get_spec
+
+        options = get_spec(self.input_kind).options(**self.input_options)
+        names = self.lead_names or [f"lead{i + 1}" for i in range(self.n_leads)]
+        return record_image(signal, options, sampling_rate=self.sampling_rate, lead_names=names,
+                            window_samples=self.window_samples)
 
 
 class RunPredictor:
@@ -47,13 +64,20 @@ class RunPredictor:
 
         self.run = run = load_run(run_dir)
         spec = run.spec
-        self.info = ModelInfo(spec.sampling_rate, int(run.model.inputs[0].shape[-1]), list(spec.lead_names or []),
-                              list(spec.class_names), spec.task_kind, run.thresholds, spec.signal_filter)
+        from ecgtf.serving.export import n_leads_of
+
+        self.info = ModelInfo(spec.sampling_rate, n_leads_of(run), list(spec.lead_names or []),
+                              list(spec.class_names), spec.task_kind, run.thresholds, spec.signal_filter,
+                              spec.input_kind, dict(spec.input_options), spec.window_samples)
 
     def probabilities(self, signals: list[np.ndarray]) -> np.ndarray:
+        """For decoded signals, or (printout runs) uint8 RGB images."""
         from ecgtf.training.predict import predict_signals
 
         spec = self.run.spec
+        if self.info.takes_images:
+            out = [self.run.model(np.asarray(x, np.float32)[None], training=False).numpy()[0] for x in signals]
+            return np.asarray(out, np.float32).reshape(len(signals), len(self.info.class_names))
         return predict_signals(self.run.model, signals, length=spec.window_samples, hop=spec.eval_hop_samples,
                                batch_size=16)
 
@@ -70,12 +94,21 @@ class SavedModelPredictor:
             meta = json.load(f)
         self.serve = tf.saved_model.load(path).signatures["serving_default"]
         self.info = ModelInfo(meta["sampling_rate"], meta["n_leads"], meta["lead_names"], meta["class_names"],
-                              meta["task_kind"], meta["thresholds"])
+                              meta["task_kind"], meta["thresholds"], "none", meta["input_kind"],
+                              meta.get("input_options") or {}, meta["window_samples"])
 
     def probabilities(self, signals: list[np.ndarray]) -> np.ndarray:
+        """For decoded signals, or (printout exports) uint8 RGB images, sent PNG-encoded."""
         import tensorflow as tf
 
-        out = [self.serve(signal_mv=tf.constant(s[None], tf.float32))["probabilities"].numpy()[0] for s in signals]
+        if self.info.takes_images:
+            def png(x):
+                x = np.asarray(x, np.uint8)
+                return [tf.io.encode_png(lead).numpy() for lead in x] if x.ndim == 4 else tf.io.encode_png(x).numpy()
+
+            out = [self.serve(image_bytes=tf.constant([png(x)]))["probabilities"].numpy()[0] for x in signals]
+        else:
+            out = [self.serve(signal_mv=tf.constant(s[None], tf.float32))["probabilities"].numpy()[0] for s in signals]
         return np.asarray(out, np.float32).reshape(len(signals), len(self.info.class_names))
 
 
@@ -151,14 +184,20 @@ def score_files(predictor, paths, *, npy_rate: float | None = None, say=print) -
         Rows ``{"record_id", "file", "probabilities": {class: p}, "decisions": {class: 0/1},
         "notes": [...]}`` and failures ``{"record_id", "file", "error"}``.
     """
-    from ecgtf.serving.files import find_inputs, read_input, record_id
+    from ecgtf.serving.files import find_inputs, is_image, read_image, read_input, record_id
 
     info = predictor.info
     ready, failures = [], []
     for path in find_inputs(paths):
         try:
+            if is_image(path):
+                ready.append((record_id(path), path, read_image(path, info), []))
+                continue
             record = read_input(path, npy_rate or info.sampling_rate, info.lead_names or None)
             signal, notes = prepare_record(record, info)
+            if info.takes_images:
+                signal = info.printout(signal)
+                notes.append("rendered as the run's printout")
         except RecordError as err:
             failures.append({"record_id": record_id(path), "file": path, "error": err.reason})
             say(f"error: {path}: {err.reason}")

@@ -17,6 +17,27 @@ def export_readme(meta: dict, name: str, version: int, base_dir: str) -> str:
                f"the centre {meta['window_samples']} samples are used (shorter records are zero-padded on both sides)")
     decisions = ("one-hot argmax" if meta["task_kind"] == "multiclass" else
                  f"`probability >= threshold`, thresholds {meta['thresholds'] or 0.5} tuned on validation data")
+    if meta["signature"]["input"] == "image_bytes":
+        per_lead = meta["input_kind"] == "lead_images"
+        shape = f"`(batch, {meta['n_leads']})`, one image per lead" if per_lead else "`(batch,)`, one image per record"
+        windows = (f"each image is decoded (RGB) and resized to {tuple(meta['input_options'].get('image_size', ()))} "
+                   "pixels")
+        input_text = (f"`serving_default` takes `image_bytes`: encoded PNG or JPEG printouts, string {shape}, "
+                      f"as `scripts/render.py` draws them (options: {meta['input_options']}); leads: {leads}. "
+                      f"Inside the graph: {windows}; then the run's network.")
+        array = "images"
+        dtype = "tf.string"
+        array_doc = "`images`: a NumPy object array of encoded PNG/JPEG bytes"
+        rest_doc = 'Each instance is one record: `{"b64": "<base64 PNG>"}`' + (" per lead" if per_lead else "")
+    else:
+        input_text = (f"`serving_default` takes `signal_mv`: float32 `(batch, samples, leads)`, the raw ECG in "
+                      f"**{meta['units']}** at **{rate:g} Hz**, leads in this order: {leads}. Any number of "
+                      "samples; records of different lengths go into one batch zero-padded at the end. A record "
+                      "at another rate must be resampled first (`scripts/predict.py` does it). Inside the graph: "
+                      f"{windows}; then the run's preprocessing and network.")
+        array, dtype = "signal", "tf.float32"
+        array_doc = "`signal`: a float32 NumPy array `(batch, samples, leads)` in mV"
+        rest_doc = f"Each instance is one record, a list of samples, each a list of {meta['n_leads']} values in mV"
     return f"""# {name}, version {version}
 
 SavedModel of ecgtf model `{meta['model']}` trained on `{meta['dataset']}` (task `{meta['task']}`,
@@ -24,11 +45,7 @@ SavedModel of ecgtf model `{meta['model']}` trained on `{meta['dataset']}` (task
 
 ## Input and outputs
 
-`serving_default` takes `signal_mv`: float32 `(batch, samples, leads)`, the raw ECG in
-**{meta['units']}** at **{rate:g} Hz**, leads in this order: {leads}. Any number of samples;
-records of different lengths go into one batch zero-padded at the end. A record at another rate
-must be resampled first (`scripts/predict.py` does it). Inside the graph: {windows}; then the
-run's preprocessing and network.
+{input_text}
 
 Outputs: `probabilities` float32 `(batch, classes)` and `decisions` int32 `(batch, classes)`
 ({decisions}). Classes, in order: {classes}.
@@ -52,27 +69,26 @@ docker run --rm -p 8500:8500 -p 8501:8501 \\
 
 ## REST
 
-`example_request.json` (beside this file) holds one {meta['window_samples']}-sample record in
-the row format:
+`example_request.json` (beside this file) holds one made-up record in the row format:
 
 ```
 curl -s -X POST http://localhost:8501/v1/models/{name}:predict -d @example_request.json
 ```
 
 ```json
-{{"signature_name": "serving_default", "instances": [[[0.0, ...], ...]]}}
+{{"signature_name": "serving_default", "instances": [...]}}
 ```
 
-Each instance is one record, a list of samples, each a list of {meta['n_leads']} values in mV.
+{rest_doc}.
 The answer, as in `example_response.json`:
 `{{"predictions": [{{"probabilities": [...], "decisions": [...]}}]}}`. Offline, the same request
 runs with `saved_model_cli run --dir . --tag_set serve --signature_def serving_default
---input_exprs 'signal_mv=...'`.
+--inputs {meta['signature']['input']}=example.npy` (the instances saved with `numpy.save`).
 
 ## gRPC
 
 With `pip install tensorflow-serving-api` (needs only `grpcio` and `protobuf` next to TensorFlow).
-Building the request (`signal`: a float32 NumPy array `(batch, samples, leads)` in mV):
+Building the request ({array_doc}):
 
 {GRPC_BLOCK}
 ```python
@@ -82,7 +98,7 @@ from tensorflow_serving.apis import predict_pb2
 request = predict_pb2.PredictRequest()
 request.model_spec.name = "{name}"
 request.model_spec.signature_name = "serving_default"
-request.inputs["signal_mv"].CopyFrom(tf.make_tensor_proto(signal, dtype=tf.float32))
+request.inputs["{meta['signature']['input']}"].CopyFrom(tf.make_tensor_proto({array}, dtype={dtype}))
 ```
 
 Sending it:
