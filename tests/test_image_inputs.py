@@ -116,6 +116,10 @@ def test_dataset_renders_on_the_fly_and_augments_only_training():
     epoch1, epoch2 = [np.sort(b[0].numpy().reshape(3, -1), axis=0) for b in (next(iter(train)), next(iter(train)))]
     plain = np.sort(x.numpy().reshape(3, -1), axis=0)
     assert not np.array_equal(epoch1, plain) and not np.array_equal(epoch1, epoch2)  # photographed anew each epoch
+    kept = imagelib.make_image_dataset(data, [0, 2], options=ImageOptions(dpi=25.0), window_samples=1000,
+                                       batch_size=2, training=False, keep_in_memory=True)
+    for _ in range(2):  # the first pass renders, the second reads what it kept
+        np.testing.assert_array_equal(next(iter(kept))[0].numpy(), x.numpy()[[0, 2]])
 
 
 def _write_folder(folder, data, options):

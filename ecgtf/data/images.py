@@ -8,7 +8,9 @@ gallery and prediction all call it, so every consumer sees the same pixels.
 
 Training reads images in one of two ways (:func:`make_image_dataset`):
 
-* ``source="render"``: rendered on the fly inside ``tf.data`` (``tf.numpy_function``);
+* ``source="render"`` (the default): rendered inside ``tf.data`` (``tf.numpy_function``) the first
+  time a record is read and kept in memory (uint8) for later epochs, when all of them fit in
+  :data:`MEMORY_CACHE_BYTES`; photo augmentation still runs anew every epoch;
 * ``source=FOLDER``: PNGs written by ``scripts/render.py`` into ``FOLDER``, found through its
   ``manifest.csv`` and decoded with ``tf.io.decode_png``. The first image is checked against
   :func:`record_image`, so a folder rendered with other settings is refused.
@@ -36,6 +38,11 @@ DEFAULT_DPI = 50.0
 #: ``(H, W)`` the network sees, unless the run sets ``image_size``.
 DEFAULT_IMAGE_SIZE = (192, 384)
 DEFAULT_LEAD_IMAGE_SIZE = (48, 256)
+#: Most bytes of rendered printouts :func:`make_image_dataset` keeps in memory between epochs.
+#: Measured side by side (benchmarks/results/printout_throughput.json, 200 PTB-XL records, 3x4 at
+#: 50 dpi, through prepare): rendering every time 92 images/s, the PNGs of a render.py folder 113,
+#: renders kept in memory 132 (the default's epochs after the first).
+MEMORY_CACHE_BYTES = 2 * 1024 ** 3
 
 
 def check_preset(name: str) -> str:
@@ -171,7 +178,8 @@ def check_folder(folder_paths: list[str], data, index: int, options, window_samp
 
 def make_image_dataset(data, indices, *, options, window_samples: int, batch_size: int, training: bool,
                        seed: int = 0, sample_weights: np.ndarray | None = None, labels=None,
-                       photo: str | None = None, drop_remainder: bool = False) -> tf.data.Dataset:
+                       photo: str | None = None, keep_in_memory: bool | None = None,
+                       drop_remainder: bool = False) -> tf.data.Dataset:
     """Batches of ``(images, y[, w])``: uint8 printouts ``(batch, H, W, 3)`` or ``(batch, leads, H, W, 3)``.
 
     Args:
@@ -186,6 +194,8 @@ def make_image_dataset(data, indices, *, options, window_samples: int, batch_siz
         labels: overrides ``data.labels``.
         photo: photo augmentation preset; None: ``options.photo_augment`` in training, none otherwise
             (a preset here photographs evaluation images too, seeded by ``seed``).
+        keep_in_memory: keep each rendered printout after its first use (``source="render"``);
+            None: when all of them fit in :data:`MEMORY_CACHE_BYTES`.
         drop_remainder: drop a last incomplete batch.
     """
     indices = np.asarray(indices, dtype=np.int64)
@@ -201,9 +211,16 @@ def make_image_dataset(data, indices, *, options, window_samples: int, batch_siz
         if len(indices):
             check_folder(list(paths[:1]), data, indices[0], options, window_samples)
 
-    def render(i):
-        return record_image(data.signal(int(i)), options, sampling_rate=rate, lead_names=leads,
+    @functools.lru_cache(maxsize=None)
+    def draw(i: int):
+        return record_image(data.signal(i), options, sampling_rate=rate, lead_names=leads,
                             window_samples=window_samples)
+
+    if keep_in_memory is None:
+        keep_in_memory = len(np.unique(indices)) * int(np.prod(shape)) <= MEMORY_CACHE_BYTES
+
+    def render(i):
+        return draw(int(i)) if keep_in_memory else draw.__wrapped__(int(i))
 
     def load(i, path):
         if from_folder:  # a lead_images PNG holds the per-lead images one above the other

@@ -56,7 +56,7 @@ def build(input_shape, num_classes: int, *, activation: str = "softmax", stem_fi
     for i, filters in enumerate(stem_filters, start=1):
         x = keras.layers.TimeDistributed(keras.layers.Conv2D(int(filters), 3, strides=2, padding="same",
                                                              use_bias=False), name=f"stem{i}_conv")(x)
-        x = keras.layers.TimeDistributed(keras.layers.BatchNormalization(), name=f"stem{i}_bn")(x)
+        x = keras.layers.TimeDistributed(keras.layers.BatchNormalization(momentum=0.9), name=f"stem{i}_bn")(x)
         x = keras.layers.Activation("relu", name=f"stem{i}_relu")(x)
         x = keras.layers.TimeDistributed(keras.layers.MaxPooling2D(2, padding="same"), name=f"stem{i}_pool")(x)
     x = keras.layers.ConvLSTM2D(int(lstm_filters), int(kernel_size), padding="same", return_sequences=True,
