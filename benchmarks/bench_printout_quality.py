@@ -43,7 +43,7 @@ EXPERIMENTS = {
     "mi_vs_norm_convlstm": (["--model", "convlstm_leads", "--task", "mi_vs_norm", "--epochs", "10",
                              "--batch-size", "16", "--option", "image_size=[32,192]"], "auc", 0.80),
     "superdiagnostic_mobilenet": (["--model", "mobilenetv3_small_custom", "--task", "superdiagnostic",
-                                   "--epochs", "10", "--batch-size", "32", "--option", "image_size=[160,320]",
+                                   "--epochs", "6", "--batch-size", "32", "--option", "image_size=[160,320]",
                                    "--option", "photo_augment=default"], "macro_auc", 0.85),
 }
 ROBUSTNESS_PRESET = "shadows_perspective"

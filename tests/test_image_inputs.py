@@ -179,3 +179,24 @@ def test_printout_run_trains_evaluates_and_explains(printout_run, capsys):
     out = printout_run / "cam.png"
     gradcam_script.main(["--run", run_dir, "--input", saved["record_id"].iloc[0], "--out", str(out)])
     assert out.stat().st_size > 1000 and "3x4 printout" not in capsys.readouterr().err
+
+
+def test_lead_images_run_explains_each_lead(printout_run):
+    from ecgtf.explain import gallery
+
+    tmp = printout_run  # the same synthetic records and cache as the image run
+    argv = ["--model", "convlstm_leads", "--dataset", "synthetic", "--task", "mi_vs_norm", "--synthetic-n", "24",
+            "--data-dir", str(tmp / "data"), "--cache-dir", str(tmp / "cache"), "--sampling-rate", "100",
+            "--epochs", "1", "--batch-size", "8", "--option", "image_size=[16,64]", "--option", "dpi=20",
+            "--option", "stem_filters=[4]", "--option", "lstm_filters=4", "--out", str(tmp / "leads"),
+            "--verbose", "0"]
+    keras.utils.set_random_seed(0)
+    train_script.main(argv)
+    explainer = gallery.load_explainer(str(tmp / "leads"))
+    assert explainer.run.model.inputs[0].shape[1:] == (12, None, None, 3)
+    record = pd.read_csv(tmp / "leads" / "predictions.csv", dtype={"record_id": str})["record_id"].iloc[0]
+    _, signal = gallery.load_input(explainer, record)
+    window, x = gallery.model_input(explainer, signal)
+    assert x.shape == (1, 12, 16, 64, 3) and window.shape == (1000, 12)
+    row = gallery.explain_one(explainer, record, str(tmp / "leads_cam.png"))
+    assert row["record_id"] == record and (tmp / "leads_cam.png").stat().st_size > 1000
