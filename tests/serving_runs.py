@@ -46,12 +46,37 @@ def _beat_run(out: str) -> str:
     return out
 
 
+_RUNS: dict = {}  # one set per session: each test module that imports the fixture gets its own copy of it
+
+
 @pytest.fixture(scope="session")
 def tiny_runs(tmp_path_factory):
     """``{"data": training2017 folder, "raw": run, "spectrogram": run, "median_beat": run}``."""
+    if not _RUNS:
+        _RUNS.update(_make_runs(tmp_path_factory.mktemp("serving")))
+    return dict(_RUNS)
+
+
+_EXPORTS: dict = {}
+
+
+@pytest.fixture(scope="session")
+def tiny_exports(tiny_runs, tmp_path_factory):
+    """``({"raw": version folder, "spectrogram": version folder}, base folder)``: the runs of
+    :func:`tiny_runs` exported with scripts/export.py."""
+    import export as export_script
+
+    if not _EXPORTS:
+        out = tmp_path_factory.mktemp("exports")
+        _EXPORTS["paths"] = {kind: export_script.main(["--run", tiny_runs[kind], "--out", str(out)])
+                             for kind in ("raw", "spectrogram")}
+        _EXPORTS["base"] = out
+    return dict(_EXPORTS["paths"]), _EXPORTS["base"]
+
+
+def _make_runs(tmp) -> dict:
     import train as train_script
 
-    tmp = tmp_path_factory.mktemp("serving")
     labels = {f"A{i:05d}": CLASSES[i % 4] for i in range(1, 17)}
     root = write_cinc2017(tmp / "d", labels, seconds=4.0)
     common = ["--dataset", "cinc2017", "--data-dir", root, "--cache-dir", str(tmp / "cache"), "--sampling-rate",

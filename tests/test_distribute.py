@@ -72,6 +72,7 @@ def _free_ports(n):
     return ports
 
 
+@pytest.mark.slow  # two TensorFlow processes: ~50 s on the loaded 2-core machine
 def test_two_workers_train_from_tfrecord_shards_and_agree(tmp_path):
     from ecgtf.data.datasets import load_dataset
     from ecgtf.data.tfrecord import write_tfrecords

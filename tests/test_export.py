@@ -9,18 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from serving_runs import CLASSES, tiny_runs  # noqa: F401  (session fixture)
+from serving_runs import CLASSES, tiny_exports, tiny_runs  # noqa: F401  (session fixtures)
 
 SAVED_MODEL_CLI = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
 
 
-@pytest.fixture(scope="module")
-def exports(tiny_runs, tmp_path_factory):  # noqa: F811
-    import export as export_script
-
-    out = tmp_path_factory.mktemp("exports")
-    return {kind: export_script.main(["--run", tiny_runs[kind], "--out", str(out)])
-            for kind in ("raw", "spectrogram")}, out
+@pytest.fixture
+def exports(tiny_exports):  # noqa: F811
+    return tiny_exports
 
 
 def _decoded(data_dir, record_ids):

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from data_builders import ecg_like
-from serving_runs import CLASSES, tiny_runs  # noqa: F401  (session fixture)
+from serving_runs import CLASSES, tiny_exports, tiny_runs  # noqa: F401  (session fixtures)
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +31,10 @@ def _rows(path):
 
 
 @pytest.mark.parametrize("kind", ["raw", "spectrogram"])
-def test_run_and_export_score_files_as_the_run_did(tiny_runs, kind, tmp_path):  # noqa: F811
-    import export as export_script
+def test_run_and_export_score_files_as_the_run_did(tiny_runs, tiny_exports, kind, tmp_path):  # noqa: F811
     import predict as predict_script
 
-    exported = export_script.main(["--run", tiny_runs[kind], "--out", str(tmp_path / "exp")])
+    exported = tiny_exports[0][kind]
     saved = pd.read_csv(os.path.join(tiny_runs[kind], "predictions.csv"), dtype={"record_id": str})
     expected = saved.set_index("record_id")[[f"prob_{c}" for c in CLASSES]]
     for model in (tiny_runs[kind], os.path.dirname(exported)):  # a run folder; an export's model folder

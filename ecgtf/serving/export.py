@@ -79,7 +79,7 @@ def metadata(run) -> dict:
             "units": spec.units, "window_samples": int(spec.window_samples),
             "eval_hop_samples": spec.eval_hop_samples, "input_kind": spec.input_kind,
             "thresholds": run.thresholds, "prior_shift_folded": run.prior_shift is not None,
-            "input_options": dict(spec.input_options),
+            "input_options": dict(spec.input_options), "signal_filter": spec.signal_filter,
             "signature": {"name": "serving_default", "input": input_name(spec),
                           "outputs": ["probabilities", "decisions"]}}
 

@@ -1,9 +1,10 @@
-"""Reading the files ``scripts/predict.py`` scores into :class:`ecgtf.data.record.Record` s.
+"""Reading the files ``scripts/predict.py`` scores: records into :class:`ecgtf.data.record.Record` s,
+printout images into RGB arrays.
 
-Accepted: printout images (``.png``, ``.jpg``) for printout models, WFDB records (``.hea`` with its ``.dat``, or a challenge ``.mat`` with its ``.hea``:
-both through :func:`ecgtf.data.wfdb_io.read_record`) and NumPy ``.npy`` arrays
-``(samples, leads)`` in mV (their rate is given by the caller; the model's by default). A folder
-stands for every such file inside it (recursively).
+Accepted: WFDB records (``.hea`` with its ``.dat``, or a challenge ``.mat`` with its ``.hea``:
+both through :func:`ecgtf.data.wfdb_io.read_record`), NumPy ``.npy`` arrays ``(samples, leads)``
+in mV (their rate is given by the caller; the model's by default), and for printout models
+``.png``/``.jpg`` images. A folder stands for every such file inside it (recursively).
 """
 
 from __future__ import annotations

@@ -94,7 +94,8 @@ class SavedModelPredictor:
             meta = json.load(f)
         self.serve = tf.saved_model.load(path).signatures["serving_default"]
         self.info = ModelInfo(meta["sampling_rate"], meta["n_leads"], meta["lead_names"], meta["class_names"],
-                              meta["task_kind"], meta["thresholds"], "none", meta["input_kind"],
+                              meta["task_kind"], meta["thresholds"], meta.get("signal_filter", "none"),
+                              meta["input_kind"],
                               meta.get("input_options") or {}, meta["window_samples"])
 
     def probabilities(self, signals: list[np.ndarray]) -> np.ndarray:
