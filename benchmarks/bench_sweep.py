@@ -58,7 +58,8 @@ def main(argv=None):
     command = "python benchmarks/bench_sweep.py " + " ".join(argv if argv is not None else sys.argv[1:])
     budget = [f"epochs={args.epochs}", f"max_train_records={args.max_train_records}", "verbose=2"]
     sweep_argv = ["--config", args.config, "--count", str(args.count), "--out", os.path.join(args.out, "sweep"),
-                  "--wandb", args.wandb, "--set", f"data_dir={args.data_dir}", *[a for b in budget for a in ("--set", b)]]
+                  "--wandb", args.wandb, "--set", f"data_dir={args.data_dir}",
+                  *[a for b in budget for a in ("--set", b)]]
     import sweep as sweep_script
 
     start = time.perf_counter()
