@@ -206,8 +206,11 @@ def split_options(entry, options: dict) -> tuple[object, dict]:
     builder_keys = builder_option_names(entry.builder)
     unknown = [k for k in options if k not in input_keys and builder_keys is not None and k not in builder_keys]
     if unknown:
-        elsewhere = {k: kind for k in unknown for kind in INPUT_SPECS if kind != spec.kind and k in option_names(kind)}
-        why = "; ".join(f"{k} is an option of the {kind} input" for k, kind in elsewhere.items())
+        elsewhere = {k: [kind for kind in INPUT_SPECS if kind != spec.kind and k in option_names(kind)]
+                     for k in unknown}
+        why = "; ".join(f"{k} is an option of the {kinds[0]} input"
+                        + (f" (and of {', '.join(kinds[1:])})" if len(kinds) > 1 else "")
+                        for k, kinds in elsewhere.items() if kinds)
         accepted = sorted(set(input_keys) | set(builder_keys or ()))
         raise ValueError(f"model {entry.name} (input kind {spec.kind}) does not take option(s) "
                          f"{', '.join(unknown)}{f' ({why})' if why else ''}; accepted: {', '.join(accepted)}")
