@@ -261,9 +261,16 @@ def test_real_training_sweep_frees_each_model(tmp_path, monkeypatch):
                                        "model_options.filters": {"value": [8]},
                                        "model_options.stem_filters": {"value": 8},
                                        "lr": {"distribution": "log_uniform_values", "min": 1e-3, "max": 1e-2}}})
-    study = run_offline(spec, 2, str(tmp_path / "sweep"), wandb_mode="disabled", say=lambda m: None)
+    study = run_offline(spec, 2, str(tmp_path / "sweep"), wandb_mode="disabled", say=lambda m: None, isolate=False)
     assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE"]
     assert len(cleared) == 2
     for t in study.trials:
         assert os.path.isfile(tmp_path / "sweep" / t.user_attrs["run_dir"] / "model.keras")
         assert t.user_attrs["rss_mb"] > 0 and 0 <= t.value <= 1
+    # The default: each trial in its own process, reporting to the same study; this process stays small.
+    study = run_offline(spec, 4, str(tmp_path / "sweep"), wandb_mode="disabled", say=lambda m: None)
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 4
+    rss = [t.user_attrs["rss_mb"] for t in study.trials[2:]]
+    assert abs(rss[1] - rss[0]) < 20 and all(t.user_attrs["peak_rss_mb"] > 0 for t in study.trials[2:])
+    assert all(os.path.isfile(tmp_path / "sweep" / t.user_attrs["run_dir"] / "trial_result.json")
+               for t in study.trials[2:])

@@ -14,7 +14,9 @@ append to and to read back after a kill). ``--count N`` asks for N finished tria
 rerunning an interrupted sweep runs only the missing ones, and a trial the kill left
 ``RUNNING`` is marked failed and its parameters are tried again. Each trial trains in
 ``<sweep>/trials/trial_NNN`` as an offline wandb run in the sweep's group (``wandb sync``
-uploads them all), then frees its model with ``keras.backend.clear_session()``.
+uploads them all), in its own process (:mod:`ecgtf.sweeps.isolated`; memory stays flat, a crash
+ends only its trial); trials run in this process (an injected ``train_fn``) free their model
+with ``keras.backend.clear_session()``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import math
 import os
 import resource
 import time
+import types
 import warnings
 
 import keras
@@ -132,15 +135,18 @@ def finished(study) -> list:
 
 
 def run_offline(sweep: SweepSpec, count: int, sweep_dir: str, *, train_fn=None, wandb_mode: str = "offline",
-                seed: int = 0, say=print):
+                seed: int = 0, say=print, isolate: bool | None = None):
     """Runs the sweep until ``count`` trials have finished (completed or pruned) in ``sweep_dir``.
 
     Args:
         sweep: the checked sweep file.
         count: finished trials wanted in all (earlier runs of the sweep count).
         sweep_dir: the sweep folder (Optuna journal, trials, results).
-        train_fn: ``train(cfg, callbacks=[...]) -> RunResult`` (default
-            :func:`ecgtf.training.trainer.train`); tests inject a fast fake.
+        train_fn: ``train(cfg, callbacks=[...]) -> RunResult`` run in this process (tests inject a
+            fast fake); default: :func:`ecgtf.training.trainer.train`.
+        isolate: train each trial in its own process (:mod:`ecgtf.sweeps.isolated`), so memory
+            stays flat and a crash ends only its trial (the sweep goes on; three in a row stop
+            it); default: when ``train_fn`` is None.
         wandb_mode: each trial's ``--wandb`` (``offline`` or ``disabled``).
         seed: sampler seed.
         say: progress printer.
@@ -150,7 +156,10 @@ def run_offline(sweep: SweepSpec, count: int, sweep_dir: str, *, train_fn=None, 
     """
     import optuna
 
-    if train_fn is None:
+    from ecgtf.sweeps.isolated import TrialProcessDied, run_trial_process
+
+    isolate = train_fn is None if isolate is None else isolate
+    if train_fn is None and not isolate:
         from ecgtf.training.trainer import train as train_fn
     study = open_study(sweep, sweep_dir, seed)
     grid = sweep.method == "grid"
@@ -170,6 +179,18 @@ def run_offline(sweep: SweepSpec, count: int, sweep_dir: str, *, train_fn=None, 
         hook = PruningHook(trial, sweep.metric)
         say(f"trial {trial.number}: {params}")
         start = time.perf_counter()
+        if isolate:
+            try:
+                out = run_trial_process(cfg, sweep, sweep_dir, trial._trial_id, seed)
+            finally:
+                trial.set_user_attr("seconds", round(time.perf_counter() - start, 1))
+                trial.set_user_attr("rss_mb", round(rss_mb()[0], 1))
+            trial.set_user_attr("epochs", out["epochs"])
+            trial.set_user_attr("peak_rss_mb", out["peak_rss_mb"])  # the trial process's peak
+            if out["status"] == "pruned":
+                raise optuna.TrialPruned(f"pruned after epoch {out['epochs']}")
+            return score_of(types.SimpleNamespace(run_dir=out["run_dir"], metrics=out["metrics"]),
+                            sweep.metric, sweep.goal)
         try:
             result = train_fn(cfg, callbacks=[hook])
         except BaseException as err:
@@ -188,11 +209,15 @@ def run_offline(sweep: SweepSpec, count: int, sweep_dir: str, *, train_fn=None, 
         trial.set_user_attr("epochs", getattr(result, "epochs_run", hook.epochs))
         return score_of(result, sweep.metric, sweep.goal)
 
+    deaths = 0
     while len(finished(study)) < count:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            study.optimize(objective, n_trials=1, catch=())
+            study.optimize(objective, n_trials=1, catch=(TrialProcessDied,))
         last = study.trials[-1]
+        deaths = deaths + 1 if last.state.name == "FAIL" else 0
+        if deaths >= 3:
+            raise RuntimeError(f"three trials in a row ended without a result; see {sweep_dir}/trials")
         say(f"trial {last.number}: {last.state.name.lower()}"
             f"{f', {sweep.metric} {last.value:.4f}' if last.value is not None else ''}, "
             f"{last.user_attrs.get('seconds', 0):.0f} s, RSS {last.user_attrs.get('rss_mb', 0):.0f} MiB")

@@ -17,7 +17,8 @@ IMPORTANCE = "param_importances.png"
 
 def results_table(study, parameters: dict) -> pd.DataFrame:
     """One row per trial: number, state, each parameter's value, score, epochs run, seconds,
-    run folder and memory (``rss_mb`` after the trial freed its model, ``peak_rss_mb`` so far).
+    run folder and memory (``rss_mb``: the sweep process after the trial; ``peak_rss_mb``: the
+    trial process's peak, or this process's peak so far for trials run in it).
 
     Args:
         study: the sweep's Optuna study.
