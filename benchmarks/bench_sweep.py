@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Offline sweep on real data: bayes (TPE) + hyperband over ``sweeps/cinc2017_af4_compact1d.yaml``.
 
-Runs ``scripts/sweep.py`` in this process (so the peak RSS per trial is this process's) on
-``../shared/data/cinc2017`` at a reduced budget (``--epochs``, ``--max-train-records``), then
+Runs ``scripts/sweep.py`` (each trial in its own process: the table's ``rss_mb`` is the sweep
+process after each trial, ``peak_rss_mb`` the trial's own peak) on ``../shared/data/cinc2017`` at a reduced budget (``--epochs``, ``--max-train-records``), then
 trains the README's default recipe (``bench_real_data.py cinc2017_af4``: lr 0.002, batch 32,
 compact1d's own dropout and kernel) at the same budget on the same split and seed, and scores
 both on the 20 % test share no trial selects on. Writes ``benchmarks/results/sweep_cinc2017_af4.json``
