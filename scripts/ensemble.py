@@ -8,6 +8,9 @@ ensemble into ``--out``, with ``ensemble.json`` naming the members and each memb
 score. Multi-label decision thresholds are the mean of the members' ``thresholds.json``
 (each tuned on its own validation records), so no test record tunes anything.
 Nothing is re-run: train the members first (e.g. ``bench_real_data.py --ensemble-val-folds``).
+When the members take the same decoded input (rate, leads, filter, window), ``--out`` also gets
+``model.keras`` (their models averaged), ``config.yaml``, ``run_spec.json`` and ``thresholds.json``,
+so ``evaluate.py --run OUT``, ``gradcam.py --run OUT --member K`` and export treat it as a run.
 """
 
 import argparse
@@ -20,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def main(argv=None):
     from ecgtf.evaluation.ensemble import mean_probabilities, mean_thresholds, merge_predictions
     from ecgtf.evaluation.scores import compute_metrics, main_score
+    from ecgtf.training.ensemble_run import write_ensemble_run
     from ecgtf.training.report import summary_lines, write_json, write_report
     from ecgtf.training.saved import PREDICTION_FILES, read_predictions, read_thresholds
 
@@ -39,10 +43,15 @@ def main(argv=None):
         raise SystemExit(f"the runs are for different tasks: {', '.join(sorted(names))}")
     task = tasks[0]
     y_true, probs, record_ids = merge_predictions(frames)
-    members = [{"run": run, task.main_score: main_score(task, compute_metrics(task, y_true, prob))}
+    members = [{"run": os.path.abspath(run), task.main_score: main_score(task, compute_metrics(task, y_true, prob))}
                for run, prob in zip(args.runs, probs)]
     metrics = write_report(task, y_true, mean_probabilities(probs), args.out,
                            thresholds=mean_thresholds(thresholds), record_ids=record_ids)
+    try:  # the members' models averaged into one: evaluate.py, gradcam.py and export read --out as a run
+        write_ensemble_run([m["run"] for m in members], args.out, mean_thresholds(thresholds))
+        loadable = f"{args.out} is a run folder too (model.keras averages the members)"
+    except (ValueError, FileNotFoundError) as err:  # members of other inputs, or saved predictions only
+        loadable = f"no model.keras in {args.out}: {err}"
     write_json({"members": members, "split": args.split, "file": args.file or PREDICTION_FILES[args.split],
                 "n_records": int(len(y_true)), task.main_score: main_score(task, metrics)},
                os.path.join(args.out, "ensemble.json"))
@@ -51,9 +60,11 @@ def main(argv=None):
         print(f"  {m[task.main_score]:.4f}  {m['run']}")
     for line in summary_lines(task, metrics):
         print(f"ensemble {line}")
-    print(f"written to {args.out}")
+    print(f"written to {args.out}; {loadable}")
     return metrics
 
 
 if __name__ == "__main__":
-    main()
+    from ecgtf.errors import run_cli
+
+    sys.exit(run_cli(main))

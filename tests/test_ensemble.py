@@ -88,3 +88,38 @@ def test_ensemble_script_refuses_mixed_tasks_and_missing_predictions(tmp_path):
     with pytest.raises(SystemExit, match="missing"):
         ensemble_script.main(["--runs", str(tmp_path / "a"), str(tmp_path / "b"), "--split", "val",
                               "--out", str(tmp_path / "o")])
+
+
+def test_ensemble_folder_loads_evaluates_and_explains_like_a_run(tmp_path, capsys):
+    from data_builders import write_cinc2017
+
+    import evaluate as evaluate_script  # noqa: E402
+    import gradcam as gradcam_script  # noqa: E402
+    import train as train_script  # noqa: E402
+    from ecgtf.errors import run_cli
+    from ecgtf.training.saved import load_run
+
+    root = write_cinc2017(tmp_path / "d", {f"A{i:05d}": "NAO~"[i % 4] for i in range(1, 17)})
+    runs = []
+    for width in (6, 8):  # same seed, same split: two members of different widths
+        run = tmp_path / f"m{width}"
+        train_script.main(["--model", "compact1d", "--option", f"filters=[{width}]", "--option", "stem_filters=8",
+                           "--dataset", "cinc2017", "--data-dir", root, "--cache-dir", str(tmp_path / "c"),
+                           "--epochs", "1", "--out", str(run), "--verbose", "0"])
+        runs.append(str(run))
+    ens = tmp_path / "ens"
+    ensemble_script.main(["--runs", *runs, "--split", "val", "--out", str(ens)])
+    assert "is a run folder too" in capsys.readouterr().out
+
+    loaded, members = load_run(str(ens)), [load_run(r) for r in runs]
+    assert loaded.members == runs and loaded.spec.model == "ensemble"
+    x = np.random.default_rng(0).normal(0, 0.3, (3, loaded.spec.window_samples + 50, 1)).astype("float32")
+    expected = np.mean([m.model.predict(x, verbose=0) for m in members], axis=0)
+    np.testing.assert_allclose(loaded.model.predict(x, verbose=0), expected, atol=1e-6)
+
+    metrics = evaluate_script.main(["--run", str(ens), "--split", "all"])
+    assert 0.0 <= metrics["cinc2017_f1"] <= 1.0 and "ci95" in metrics
+    assert run_cli(gradcam_script.main, ["--run", str(ens), "--input", "A00001", "--out", str(tmp_path / "g.png")]) == 2
+    assert "--member K" in capsys.readouterr().err
+    gradcam_script.main(["--run", str(ens), "--member", "1", "--input", "A00001", "--out", str(tmp_path / "g.png")])
+    assert (tmp_path / "g.png").stat().st_size > 1000

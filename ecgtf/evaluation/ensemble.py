@@ -54,3 +54,32 @@ def mean_thresholds(thresholds: list[list[float] | None]) -> list[float] | None:
     if not thresholds or any(t is None for t in thresholds):
         return None
     return [float(v) for v in np.mean(np.asarray(thresholds, float), axis=0)]
+
+
+#: What the members of a loadable ensemble must share: its model takes one decoded record.
+SHARED_SPEC_FIELDS = ("dataset", "task", "class_names", "sampling_rate", "signal_filter", "lead_names", "units",
+                      "window_samples", "eval_hop_samples")
+
+
+def spec_differences(specs) -> list[str]:
+    """One line per :data:`SHARED_SPEC_FIELDS` entry on which the members' ``RunSpec`` differ."""
+    out = []
+    for name in SHARED_SPEC_FIELDS:
+        values = [getattr(s, name) for s in specs]
+        if any(v != values[0] for v in values[1:]):
+            out.append(f"{name} ({', '.join(str(v) for v in values)})")
+    return out
+
+
+def average_model(models, name: str = "ensemble"):
+    """One Keras model whose output is the mean of ``models``' outputs on the same input.
+
+    Each member keeps its own ``prepare`` block, so members of different input kinds (raw signal,
+    spectrogram, median beat) combine as long as they take the same decoded record.
+    """
+    import keras
+
+    inputs = keras.Input(models[0].input_shape[1:], name="signal_mv")
+    members = [keras.Model(m.inputs[0], m.outputs[0], name=f"member_{k}") for k, m in enumerate(models)]
+    return keras.Model(inputs, keras.layers.Average(name="mean_probability")([m(inputs) for m in members]),
+                       name=name)

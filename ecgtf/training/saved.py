@@ -23,6 +23,7 @@ class Run:
             ``prepare`` block makes the network's input (uncompiled).
         thresholds: the tuned decision thresholds (None when the run saved none).
         prior_shift: the logit shift folded into the saved model's output (None: none).
+        members: an ensemble folder's member run folders (None for a single run).
     """
 
     dir: str
@@ -31,6 +32,7 @@ class Run:
     model: object
     thresholds: list | None = None
     prior_shift: list | None = None
+    members: list | None = None
 
     @property
     def prepare(self):
@@ -79,6 +81,10 @@ def load_run(run_dir: str) -> Run:
     except Exception as err:  # Keras raises many kinds for a truncated or foreign file
         raise ValueError(f"{model_path} cannot be loaded ({type(err).__name__}: {str(err).splitlines()[0][:200]})"
                          ) from None
+    from ecgtf.training.ensemble_run import is_ensemble, member_dirs
+
+    if is_ensemble(run_dir):  # the members' models averaged, each with its own prepare block
+        return Run(run_dir, cfg, spec, model, saved.get("thresholds"), None, member_dirs(run_dir))
     if split_model(model)[0] is None:  # an old run: the network alone
         model = with_prepare(model, spec.build_prepare(n_leads=spec.n_leads or _old_leads(cfg, model)))
     return Run(run_dir, cfg, spec, model, saved.get("thresholds"), saved.get("prior_shift"))
