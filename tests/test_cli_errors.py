@@ -49,12 +49,14 @@ def test_bad_training_flags(tiny, tmp_path, capsys, flags, needle):
     assert not (out / "history.csv").exists()  # nothing half-written for a bad value
 
 
-def test_missing_or_wrong_folders(tmp_path, capsys):
+def test_missing_or_wrong_folders(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default run folder goes under ./runs
     assert run_cli(train_script.main, ["--dataset", "cinc2017", "--data-dir", str(tmp_path / "nope")]) == 2
     _one_line(capsys, "nope")
     (tmp_path / "empty").mkdir()
     assert run_cli(train_script.main, ["--dataset", "ptbxl", "--data-dir", str(tmp_path / "empty")]) == 2
     _one_line(capsys, "empty")
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())  # no empty run folder left
 
 
 def test_no_usable_records(tmp_path, capsys):

@@ -165,7 +165,17 @@ def train(cfg: TrainConfig, callbacks=()) -> RunResult:
         saved = os.path.join(run_dir, "config.yaml")
         if not os.path.isfile(saved):
             raise FileNotFoundError(f"--resume needs --out pointing at an earlier run; no {saved}")
+    created = not os.path.isdir(run_dir)
     os.makedirs(run_dir, exist_ok=True)
+    try:
+        return _train_in(cfg, run_dir, strategy, batch_size, start, callbacks)
+    except BaseException:
+        if created and os.path.isdir(run_dir) and not os.listdir(run_dir):
+            os.rmdir(run_dir)  # a run that stopped before writing anything leaves no empty folder behind
+        raise
+
+
+def _train_in(cfg: TrainConfig, run_dir: str, strategy, batch_size: int, start: float, callbacks) -> RunResult:
     run_dir = distribute.writable_dir(run_dir, strategy, cfg.resume)  # the chief's; a temporary one for workers
     keras.utils.set_random_seed(cfg.seed)
 
