@@ -182,3 +182,31 @@ def test_printout_export_takes_png_bytes(kind, tmp_path):
     with open(os.path.join(path, "example_request.json")) as f:
         instance = json.load(f)["instances"][0]
     assert (instance if kind == "image" else instance[0]).keys() == {"b64"}  # TF Serving's REST bytes
+
+
+def test_an_ensemble_folder_exports_like_a_run(tiny_runs, exports, tmp_path):  # noqa: F811
+    """Two copies of the raw run averaged serve the raw run's probabilities; median-beat members are refused."""
+    import ensemble as ensemble_script
+    import export as export_script
+    import tensorflow as tf
+
+    from ecgtf.serving.export import ExportError
+
+    raw = tiny_runs["raw"]
+    ens = str(tmp_path / "ens")
+    ensemble_script.main(["--runs", raw, raw, "--split", "val", "--out", ens])
+    path = export_script.main(["--run", ens, "--out", str(tmp_path / "export")])
+    signals = _decoded(tiny_runs["data"], ["A00001", "A00002"])
+    batch = np.stack([s[:300] for s in signals]).astype(np.float32)  # (2, 300, 1) mV
+    single = tf.saved_model.load(exports[0]["raw"]).signatures["serving_default"]
+    averaged = tf.saved_model.load(path).signatures["serving_default"]
+    np.testing.assert_allclose(averaged(signal_mv=tf.constant(batch))["probabilities"].numpy(),
+                               single(signal_mv=tf.constant(batch))["probabilities"].numpy(), atol=1e-5)
+    beats = str(tmp_path / "beats")
+    from ecgtf.training.ensemble_run import ENSEMBLE_FILE, write_ensemble_run
+
+    write_ensemble_run([tiny_runs["median_beat"]] * 2, beats, None)
+    with open(os.path.join(beats, ENSEMBLE_FILE), "w") as f:
+        json.dump({"members": [{"run": tiny_runs["median_beat"]}] * 2}, f)
+    with pytest.raises(ExportError, match="ensemble .*median_beat.*scripts/predict.py"):
+        export_script.main(["--run", beats, "--out", str(tmp_path / "export2")])

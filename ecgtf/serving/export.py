@@ -62,6 +62,10 @@ def check_exportable(run) -> None:
                               f"a SavedModel graph op: {note}. Score this run with scripts/predict.py --model "
                               f"{run.dir} (it runs the step in Python), or train a raw or spectrogram model "
                               "(e.g. --model compact1d) to serve with TF Serving")
+    if run.members and not spec.graph_op:  # an ensemble: its members' prepare blocks sit inside the average
+        raise ExportError(f"ensemble {run.dir} has members whose {spec.input_kind!r} step cannot be a SavedModel "
+                          f"graph op: {INPUT_SPECS[spec.input_kind].note}. Score it with scripts/predict.py "
+                          f"--model {run.dir}, or ensemble raw or spectrogram runs to serve with TF Serving")
     if spec.signal_filter != "none" and spec.input_kind not in IMAGE_KINDS:
         raise ExportError(f"run {run.dir} filters each whole record at decode (--signal-filter "
                           f"{spec.signal_filter}, a forward-backward filter over the whole record), which is not "
