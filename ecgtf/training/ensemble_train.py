@@ -1,0 +1,119 @@
+"""A final predictor: several members trained on all the data, written as one ensemble folder.
+
+PTB-XL members differ in their validation fold (member ``v`` trains on the pooled training and
+validation folds minus ``v`` and selects its epoch on ``v``); the other datasets' members differ
+in their seed, which draws another stratified validation share and another initialisation.
+Each member is an ordinary run folder under ``OUT/members/``; a member that finished is kept and
+one that was interrupted goes on with ``--resume``, so the command can be run again after a kill.
+The ensemble folder (``OUT``) is what :func:`ecgtf.training.ensemble_run.write_ensemble_run`
+writes, read by ``load_run``, ``evaluate.py``, ``gradcam.py`` and ``export.py`` like one run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Callable
+
+from ecgtf.config import TrainConfig
+
+FINISHED = "metrics.json"  # written last by a finished training
+
+
+@dataclasses.dataclass(frozen=True)
+class Member:
+    name: str          # folder name under OUT/members
+    cfg: TrainConfig
+
+
+def plan_members(cfg: TrainConfig, out: str, val_folds: list[int] | None = None,
+                 seeds: list[int] | None = None) -> list[Member]:
+    """The members' configurations, from ``cfg`` (the shared recipe).
+
+    Raises:
+        ValueError: neither or both of ``val_folds`` and ``seeds``; validation folds for a dataset
+            without folds, or folds outside the recipe's training and validation folds.
+    """
+    if (val_folds is None) == (seeds is None):
+        raise ValueError("give either --val-folds (PTB-XL: one member per validation fold) or --seeds "
+                         "(one member per seed and validation share)")
+    root = os.path.join(out, "members")
+    if seeds is not None:
+        if len(set(seeds)) != len(seeds) or len(seeds) < 2:
+            raise ValueError(f"--seeds needs two or more different seeds, got {seeds}")
+        return [Member(f"seed{s}", dataclasses.replace(cfg, seed=s, out=os.path.join(root, f"seed{s}")))
+                for s in seeds]
+    if cfg.dataset != "ptbxl":
+        raise ValueError(f"--val-folds splits PTB-XL by its folds; {cfg.dataset} has none: use --seeds")
+    pool = sorted(set(cfg.train_folds or []) | set(cfg.val_folds or []))
+    if len(set(val_folds)) != len(val_folds) or len(val_folds) < 2 or not set(val_folds) <= set(pool):
+        raise ValueError(f"--val-folds needs two or more different folds of the recipe's --train-folds/--val-folds "
+                         f"{pool}, got {val_folds}")
+    return [Member(f"val{v}", dataclasses.replace(cfg, train_folds=[f for f in pool if f != v], val_folds=[v],
+                                                  out=os.path.join(root, f"val{v}")))
+            for v in val_folds]
+
+
+def member_state(cfg: TrainConfig) -> str:
+    """``"done"`` (its reports are written), ``"started"`` (a config was written: resume it) or ``"new"``."""
+    reports = [FINISHED] + (["test_metrics.json"] if cfg.test_folds or cfg.test_fraction else [])
+    if all(os.path.isfile(os.path.join(cfg.out, name)) for name in reports + ["model.keras"]):
+        return "done"
+    return "started" if os.path.isfile(os.path.join(cfg.out, "config.yaml")) else "new"
+
+
+def train_ensemble(cfg: TrainConfig, out: str, val_folds: list[int] | None = None, seeds: list[int] | None = None,
+                   train_fn: Callable | None = None, say: Callable[[str], None] = print) -> dict:
+    """Trains (or finishes) every member and writes the ensemble folder ``out``.
+
+    Returns ``ensemble.json``'s content: the members with their validation main score and, when
+    the recipe holds out test folds (the same records for every member), the ensemble's test
+    metrics (also written to ``out/test_metrics.json`` with its plots and predictions).
+    """
+    from ecgtf.evaluation.ensemble import mean_probabilities, mean_thresholds, merge_predictions
+    from ecgtf.evaluation.scores import main_score
+    from ecgtf.training.ensemble_run import ENSEMBLE_FILE, write_ensemble_run
+    from ecgtf.training.report import write_json, write_report
+    from ecgtf.training.saved import read_predictions, read_thresholds
+
+    if train_fn is None:
+        from ecgtf.training.trainer import train as train_fn
+    members = plan_members(cfg, out, val_folds, seeds)
+    for i, m in enumerate(members, 1):
+        state = member_state(m.cfg)
+        if state == "done":
+            say(f"member {i}/{len(members)} {m.name}: finished earlier, kept ({m.cfg.out})")
+            continue
+        say(f"member {i}/{len(members)} {m.name}: {'resuming' if state == 'started' else 'training'} "
+            f"into {m.cfg.out}")
+        train_fn(dataclasses.replace(m.cfg, resume=state == "started"))
+    dirs = [os.path.abspath(m.cfg.out) for m in members]
+    thresholds = mean_thresholds([read_thresholds(d).get("thresholds") for d in dirs])
+    write_ensemble_run(dirs, out, thresholds)
+    frames, tasks = zip(*(read_predictions(d, "val") for d in dirs))
+    task = tasks[0]
+    summary = {"plan": {"val_folds": val_folds} if val_folds is not None else {"seeds": seeds},
+               "members": [{"run": d, f"val_{task.main_score}": _validation_score(d, task)} for d in dirs]}
+    if cfg.test_folds:  # every member scored the same test records
+        y_true, probs, ids = merge_predictions([read_predictions(d, "test")[0] for d in dirs])
+        test = write_report(task, y_true, mean_probabilities(probs), out, thresholds=thresholds,
+                            metrics_name="test_metrics.json", prefix="test_", record_ids=ids)
+        summary["split"] = "test"
+        summary[f"test_{task.main_score}"] = main_score(task, test)
+        summary["test_members"] = [main_score(task, _scores(task, y_true, p)) for p in probs]
+    write_json(summary, os.path.join(out, ENSEMBLE_FILE))
+    return summary
+
+
+def _scores(task, y_true, prob) -> dict:
+    from ecgtf.evaluation.scores import compute_metrics
+
+    return compute_metrics(task, y_true, prob)
+
+
+def _validation_score(run_dir: str, task) -> float | None:
+    from ecgtf.evaluation.scores import main_score
+
+    with open(os.path.join(run_dir, FINISHED)) as f:
+        return main_score(task, json.load(f))

@@ -1,0 +1,93 @@
+"""scripts/train_ensemble.py: members planned from one recipe, resumed after a stop, one loadable folder."""
+
+import json
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
+
+from ecgtf.config import TrainConfig  # noqa: E402
+from ecgtf.training.ensemble_train import plan_members  # noqa: E402
+
+
+def test_members_differ_in_validation_fold_or_seed(tmp_path):
+    cfg = TrainConfig(model="compact1d", dataset="ptbxl", train_folds=[1, 2, 3, 4, 5, 6, 7, 8], test_folds=None)
+    members = plan_members(cfg, str(tmp_path), val_folds=[8, 7, 6])
+    assert [m.name for m in members] == ["val8", "val7", "val6"]
+    for m, v in zip(members, (8, 7, 6)):
+        assert m.cfg.val_folds == [v] and m.cfg.train_folds == [f for f in range(1, 9) if f != v]
+        assert m.cfg.out == os.path.join(str(tmp_path), "members", f"val{v}")
+    seeds = plan_members(TrainConfig(dataset="cinc2017"), str(tmp_path), seeds=[0, 1])
+    assert [(m.name, m.cfg.seed) for m in seeds] == [("seed0", 0), ("seed1", 1)]
+
+
+@pytest.mark.parametrize("kwargs, needle", [
+    ({}, "either"), ({"val_folds": [1, 2], "seeds": [0, 1]}, "either"),
+    ({"val_folds": [9, 1]}, "folds of the recipe"), ({"val_folds": [2]}, "two or more"),
+    ({"seeds": [3, 3]}, "two or more different seeds"),
+])
+def test_bad_member_plans_are_refused(tmp_path, kwargs, needle):
+    cfg = TrainConfig(dataset="ptbxl", train_folds=[1, 2, 3])
+    with pytest.raises(ValueError, match=needle):
+        plan_members(cfg, str(tmp_path), **kwargs)
+    with pytest.raises(ValueError, match="use --seeds"):
+        plan_members(TrainConfig(dataset="cinc2017"), str(tmp_path), val_folds=[1, 2])
+
+
+def test_final_predictor_resumes_and_reads_like_a_run(tmp_path, capsys):
+    import train_ensemble as script
+    from data_builders import write_ptbxl
+
+    from ecgtf.errors import run_cli
+    from ecgtf.training import trainer
+    from ecgtf.training.cli import config_from_args
+    from ecgtf.training.ensemble_train import train_ensemble
+    from ecgtf.training.saved import load_run
+
+    codes = [{"NORM": 100.0}, {"IMI": 100.0}]
+    root = write_ptbxl(tmp_path / "d", [{"scp_codes": codes[(i // 4) % 2], "fold": 1 + i % 4, "leads": 12}
+                                        for i in range(32)], seconds=2.5)
+    out = str(tmp_path / "ens")
+    recipe = ["--model", "compact1d", "--option", "filters=[8]", "--option", "stem_filters=8", "--dataset", "ptbxl",
+              "--data-dir", root, "--task", "mi_vs_norm", "--cache-dir", str(tmp_path / "c"), "--train-folds", "1-3",
+              "--test-folds", "4", "--epochs", "1", "--verbose", "0"]
+    argv = ["--out", out, "--ensemble-val-folds", "3", "2", *recipe]
+
+    calls = []
+
+    def stop_after_first(cfg):  # the session stops while the second member trains
+        calls.append(cfg.out)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return trainer.train(cfg)
+
+    with pytest.raises(KeyboardInterrupt):
+        train_ensemble(config_from_args(recipe)[0], out, val_folds=[3, 2], train_fn=stop_after_first)
+    first = os.path.join(out, "members", "val3")
+    stamp = os.path.getmtime(os.path.join(first, "model.keras"))
+
+    summary = script.main(argv)  # the same command again: member val3 kept, val2 trained
+    assert "finished earlier, kept" in capsys.readouterr().out
+    assert os.path.getmtime(os.path.join(first, "model.keras")) == stamp
+    assert [m["run"] for m in summary["members"]] == [os.path.abspath(first),
+                                                      os.path.abspath(os.path.join(out, "members", "val2"))]
+    assert 0.0 <= summary["test_auc"] <= 1.0 and len(summary["test_members"]) == 2
+    with open(os.path.join(out, "ensemble.json")) as f:
+        assert json.load(f)["plan"] == {"val_folds": [3, 2]}
+    assert os.path.isfile(os.path.join(out, "test_metrics.json"))
+
+    run = load_run(out)
+    assert run.members == [m["run"] for m in summary["members"]] and run.spec.model == "ensemble"
+    members = [load_run(d) for d in run.members]
+    x = np.random.default_rng(0).normal(0, 0.3, (2, run.spec.window_samples, 12)).astype("float32")
+    np.testing.assert_allclose(run.model.predict(x, verbose=0),
+                               np.mean([m.model.predict(x, verbose=0) for m in members], axis=0), atol=1e-6)
+    with pytest.raises(SystemExit, match="2"):  # argparse's usage error
+        script.main([*argv, "--resume"])
+    assert "--resume is automatic" in capsys.readouterr().err
+    assert run_cli(script.main, ["--out", out, "--ensemble-seeds", "0", *recipe]) == 2  # one seed: one line
+    assert "two or more different seeds" in capsys.readouterr().err
+
