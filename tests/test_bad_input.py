@@ -86,8 +86,10 @@ def test_some_flat_leads_of_12_are_reported_and_kept(tmp_path):
     # Some flat leads of 12: the record is kept and the leads are reported; --strict stops.
     assert len(data) == 2 and data.skipped.empty
     assert list(data.warnings["record_id"]) == ["2"] and "V2" in data.warnings.iloc[0]["reason"]
-    with pytest.raises(RecordError, match="V2"):
-        load(root, tmp_path, strict=True, dataset="ptbxl")
+    for cache in ("cache", "fresh"):  # from the store built above, and decoding anew
+        with pytest.raises(RecordError, match="V2") as err:
+            load_dataset("ptbxl", root, strict=True, cache_root=str(tmp_path / cache), progress=False)
+        assert "record kept" not in str(err.value) and "--strict stops" in str(err.value)
 
 
 def test_wrong_lead_count(tmp_path):
@@ -149,3 +151,11 @@ def test_cinc2020_code_in_neither_mapping_table(tmp_path):
     assert "999999999" in data.skipped.set_index("record_id").loc["A0002", "reason"]
     warned = data.warnings.set_index("record_id")["reason"]
     assert "999999999" in warned["A0003"] and "ignored" in warned["A0003"]
+    kept = tmp_path / "kept"  # only the record kept with a warning: --strict stops on it too
+    write_cinc2020_record(kept, "A0001", ["164889003"])
+    write_cinc2020_record(kept, "A0003", ["164951009", "999999999"], seed=3)
+    load_dataset("cinc2020", str(kept), cache_root=str(tmp_path / "cache"), scoring_dir=str(scoring), progress=False)
+    for cache in ("cache", "fresh"):  # from the store built above, and decoding anew
+        with pytest.raises(RecordError, match="A0003.*999999999.*--strict stops"):
+            load_dataset("cinc2020", str(kept), strict=True, cache_root=str(tmp_path / cache),
+                         scoring_dir=str(scoring), progress=False)

@@ -209,9 +209,11 @@ def build_store(reader: Reader, sampling_rate: float, *, cache_root: str | None 
     path = os.path.join(cache_root or default_cache_root(), "stores", f"{reader.name}-{int(sampling_rate)}hz-{key}")
     if os.path.isfile(os.path.join(path, "store.json")) and not refresh:
         store = RecordStore(path)
-        if strict and (len(store.skipped) or len(store.warnings)):
-            first = (store.skipped if len(store.skipped) else store.warnings).iloc[0]
-            raise RecordError(first["record_id"], first["reason"])
+        if strict and len(store.skipped):
+            raise RecordError(store.skipped.iloc[0]["record_id"], store.skipped.iloc[0]["reason"])
+        if strict and len(store.warnings):  # stored as "... (record kept: ...)", which --strict does not do
+            first = store.warnings.iloc[0]
+            raise RecordError(first["record_id"], _strict_reason(first["reason"]))
         return store, True
     log = SkipLog(strict=strict)
     for rid, reason in problems:
@@ -231,19 +233,28 @@ def build_store(reader: Reader, sampling_rate: float, *, cache_root: str | None 
                 continue
             note = getattr(reader, "code_warnings", {}).get(rec.record_id)
             if note:
+                if strict:
+                    raise RecordError(rec.record_id, _strict_reason(note))
                 writer.warn(rec.record_id, note)
             flat = flat_leads(rec)
             if flat:
                 if strict:
-                    raise RecordError(rec.record_id, f"flat lead(s) {', '.join(flat)} (--strict stops on it)")
-                writer.warn(rec.record_id, f"flat lead(s) {', '.join(flat)} (record kept: the other leads carry "
-                                           "signal)")
+                    raise RecordError(rec.record_id, _strict_reason(f"flat lead(s) {', '.join(flat)}"))
+                writer.warn(rec.record_id, f"flat lead(s) {', '.join(flat)}{KEPT_NOTE}")
             rec.signal_mv = transforms.decode_signal(rec.signal_mv, rec.sampling_rate, sampling_rate, signal_filter)
             writer.add(rec)
     except BaseException:
         writer.abort()
         raise
     return writer.finish(dataset=reader.name, data_dir=os.path.abspath(reader.data_dir), filter=signal_filter), False
+
+
+KEPT_NOTE = " (record kept: the other leads carry signal)"
+
+
+def _strict_reason(reason: str) -> str:
+    """A kept record's warning as the reason ``--strict`` stops on it."""
+    return f"{reason.replace(KEPT_NOTE, '')} (--strict stops on it)"
 
 
 def _lead_names(reader: Reader, frame: pd.DataFrame) -> tuple[str, ...]:
