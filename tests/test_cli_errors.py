@@ -136,3 +136,13 @@ def test_truncated_model_and_missing_record(tiny, tmp_path, capsys):
         f.truncate(64)
     assert run_cli(evaluate_script.main, ["--run", str(run)]) == 2
     _one_line(capsys, "model.keras", "cannot be loaded")
+
+
+def test_unreadable_thresholds_file_is_named(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text("")
+    (run / "model.keras").write_text("x")
+    (run / "thresholds.json").write_text("{bad")
+    assert run_cli(evaluate_script.main, ["--run", str(run)]) == 2
+    _one_line(capsys, "thresholds.json", "not valid JSON")

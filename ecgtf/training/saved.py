@@ -137,7 +137,10 @@ def read_thresholds(run_dir: str) -> dict:
     if not os.path.isfile(path):
         return {}
     with open(path) as f:
-        return json.load(f)
+        try:
+            return json.load(f)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path} is not valid JSON ({err})") from None
 
 
 def read_predictions(run_dir: str, split: str = "test", file: str | None = None):
