@@ -5,6 +5,8 @@
     python benchmarks/bench_real_data.py --list
     python benchmarks/bench_real_data.py --only ptbxl_mi_vs_norm --cv-folds 1-8
     python benchmarks/bench_real_data.py --only ptbxl_superdiagnostic --ensemble-val-folds 7 6 5
+    python benchmarks/bench_real_data.py --only ptbxl_superdiagnostic_beat --cv-folds 1-8 \
+        --ensemble-val-folds 7 6 5 --reuse --ledger benchmarks/results/cv_ens3_superdiagnostic_beat.json
 
 Each experiment is one ``scripts/train.py`` run (its exact argv is printed). PTB-XL
 trains on folds 1-6, selects the epoch on fold 7 and is scored on fold 8 (folds 9-10
@@ -19,7 +21,12 @@ experiment's other training/validation folds), all are scored on the same test f
 ``scripts/ensemble.py`` averages their probabilities; ``_members`` is the members' mean score.
 A combination (``ptbxl_superdiagnostic_beat+resnet``) trains each member experiment and
 scores the mean of their test probabilities, alone or in every ``--cv-folds`` fold.
-``--reuse`` keeps finished runs, so an interrupted cross-validation or ensemble goes on.
+Both together (``--cv-folds 1-8 --ensemble-val-folds 7 6 5``) train an ensemble inside every CV
+fold: as many members as folds listed, validating on the folds after the test fold in turn.
+``--reuse`` keeps finished runs, so an interrupted cross-validation or ensemble goes on;
+``--ledger FILE`` records each finished CV fold, so (with ``--reuse``) a fold whose run folder
+is gone, e.g. in a later session, is not trained again: commit the ledger under
+``benchmarks/results/``.
 The table lists the held-out scores and the wall time of each run.
 """
 
@@ -130,12 +137,28 @@ def with_folds(args: list[str], train: list[int], val: int, test: int) -> list[s
 
 
 def run_cv(name: str, data_root: str, out_root: str, extra: list[str], folds: list[int],
-           reuse: bool = False) -> dict:
-    """Cross-validation of a PTB-XL experiment (or combination): each fold in turn is the test fold."""
+           reuse: bool = False, ensemble_members: int = 0, ledger: str | None = None) -> dict:
+    """Cross-validation of a PTB-XL experiment (or combination): each fold in turn is the test fold.
+
+    ``ensemble_members`` > 1: in each fold an ensemble of that many members (validation folds:
+    the ones after the test fold, in turn) is trained by ``scripts/train_ensemble.py``'s library
+    and scored on the test fold. ``ledger``: a JSON file of finished folds' results; with
+    ``reuse`` a fold found there is not trained again, even when its run folder is gone.
+    """
     keys = experiment_keys(name)
+    done = read_ledger(ledger) if reuse else {}
     per_fold, seconds = [], 0.0
     for test, val, train in cv_splits(folds):
-        r = run_cv_fold(name, data_root, out_root, extra, test, val, train, reuse)
+        key = f"{name}{f'-ens{ensemble_members}' if ensemble_members > 1 else ''}/test{test}"
+        if key in done:
+            r = done[key]
+            print(f"cv {name} test fold {test}: from the ledger {ledger}", flush=True)
+        elif ensemble_members > 1:
+            r = run_cv_ensemble_fold(name, data_root, out_root, extra, test, folds, ensemble_members, reuse)
+        else:
+            r = run_cv_fold(name, data_root, out_root, extra, test, val, train, reuse)
+        if ledger:
+            write_ledger(ledger, key, r)
         print(f"cv {name} test fold {test}: " + ", ".join(f"{k} {r[k]:.3f}" for k in keys), flush=True)
         per_fold.append(r)
         seconds += r["seconds"]
@@ -161,6 +184,67 @@ def run_cv_fold(name: str, data_root: str, out_root: str, extra: list[str], test
         raise SystemExit(f"--cv-folds applies to PTB-XL experiments only, not {name}")
     return run(name, data_root, os.path.join(out_root, f"{name}-cv"), extra,
                args=with_folds(args, train, val, test), out_name=out_name, reuse=reuse)
+
+
+def cv_ensemble_val_folds(folds: list[int], test: int, n: int) -> list[int]:
+    """The ``n`` folds after ``test`` in ``folds`` (cyclically): the members' validation folds."""
+    i = folds.index(test)
+    if not 1 < n < len(folds):
+        raise SystemExit(f"an ensemble inside each CV fold needs 2 to {len(folds) - 1} members, got {n}")
+    return [folds[(i + j) % len(folds)] for j in range(1, n + 1)]
+
+
+def run_cv_ensemble_fold(name: str, data_root: str, out_root: str, extra: list[str], test: int, folds: list[int],
+                         n: int, reuse: bool = False) -> dict:
+    """An ensemble of ``n`` members trained without fold ``test`` and scored on it, in
+    ``OUT_ROOT/NAME-cv-ensN/testK`` (members resume or are kept, as train_ensemble.py does)."""
+    from ecgtf.training.cli import config_from_args
+    from ecgtf.training.ensemble_train import train_ensemble
+
+    if name in COMBINED:
+        raise SystemExit(f"--ensemble-val-folds takes single experiments, not the combination {name}")
+    folder, args, _, keys = EXPERIMENTS[name]
+    if folder != "ptbxl":
+        raise SystemExit(f"--cv-folds applies to PTB-XL experiments only, not {name}")
+    vals = cv_ensemble_val_folds(folds, test, n)
+    out = os.path.join(out_root, f"{name}-cv-ens{n}", f"test{test}")
+    metrics_file = os.path.join(out, "test_metrics.json")
+    start = time.perf_counter()
+    if not (reuse and os.path.isfile(metrics_file) and os.path.isfile(os.path.join(out, "ensemble.json"))):
+        argv = [*with_folds(args, [f for f in folds if f not in (test, vals[0])], vals[0], test),
+                "--data-dir", os.path.join(data_root, folder), "--verbose", "2", *extra]
+        print(f"\n### {name}, test fold {test}: ensemble over validation folds {vals}: "
+              f"python scripts/train_ensemble.py --out {out} --ensemble-val-folds {' '.join(map(str, vals))} "
+              f"{' '.join(argv)}", flush=True)
+        train_ensemble(config_from_args(argv)[0], out, val_folds=vals)
+    with open(metrics_file) as f:
+        metrics = json.load(f)
+    members = []
+    for v in vals:
+        with open(os.path.join(out, "members", f"val{v}", "test_metrics.json")) as f:
+            members.append(json.load(f))
+    return {"name": name, "scored_on": "ensemble test_metrics.json", "run_dir": out,
+            "seconds": round(time.perf_counter() - start, 1), "val_folds": vals,
+            **{k: metrics.get(k) for k in keys}, **{f"{k}_members": [m.get(k) for m in members] for k in keys}}
+
+
+def read_ledger(path: str | None) -> dict:
+    """Finished folds' results by key (``NAME/testK``) from a ledger file, ``{}`` without one."""
+    if not path or not os.path.isfile(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)["folds"]
+
+
+def write_ledger(path: str, key: str, result: dict) -> None:
+    """Adds one finished fold to the ledger (written through a rename: a kill leaves the old one)."""
+    from ecgtf.atomic import replacing
+
+    entries = read_ledger(path)
+    entries[key] = result
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with replacing(path) as tmp, open(tmp, "w") as f:
+        json.dump({"command": "python " + " ".join(sys.argv), "folds": entries}, f, indent=1)
 
 
 def combine(name: str, members: list[dict], out: str) -> dict:
@@ -281,6 +365,8 @@ def main(argv=None):
                    nargs="+", type=int)
     p.add_argument("--reuse", action="store_true", help="reuse runs whose metrics already exist (finish an "
                                                         "interrupted --cv-folds or ensemble) instead of retraining")
+    p.add_argument("--ledger", help="JSON file of finished cross-validation folds (commit it under "
+                                    "benchmarks/results/): with --reuse, folds found there are not retrained")
     p.add_argument("extra", nargs=argparse.REMAINDER, help="further train.py flags after --")
     args = p.parse_args(argv)
     if args.list:
@@ -294,7 +380,12 @@ def main(argv=None):
         from ecgtf.config import parse_folds
 
         folds = parse_folds([args.cv_folds])
-        results = [run_cv(name, args.data_root, args.out_root, extra, folds, args.reuse)
+        n = len(args.ensemble_val_folds or [])
+        if n:
+            print(f"--cv-folds with --ensemble-val-folds: {n} members per fold, validating on the {n} folds "
+                  "after each test fold (the listed folds give the count)", flush=True)
+        results = [run_cv(name, args.data_root, args.out_root, extra, folds, args.reuse, ensemble_members=n,
+                          ledger=args.ledger)
                    for name in (args.only or EXPERIMENTS)]
     elif args.ensemble_val_folds:
         results = [run_ensemble(name, args.data_root, args.out_root, extra, args.ensemble_val_folds, args.reuse)

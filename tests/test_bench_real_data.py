@@ -60,3 +60,60 @@ def test_combined_cv_fold_trains_each_member_on_that_fold_then_ensembles(tmp_pat
     assert out == os.path.join(str(tmp_path), f"{name}-cv", "test3")
     with pytest.raises(SystemExit, match="single experiments"):
         bench.run_ensemble(name, "data", str(tmp_path), [], [7, 6])
+
+
+def test_cv_ensembles_validate_on_the_folds_after_the_test_fold():
+    assert bench.cv_ensemble_val_folds([1, 2, 3, 4, 5, 6, 7, 8], 7, 3) == [8, 1, 2]
+    assert bench.cv_ensemble_val_folds([1, 2, 3, 4], 1, 2) == [2, 3]
+    with pytest.raises(SystemExit, match="2 to 3 members"):
+        bench.cv_ensemble_val_folds([1, 2, 3, 4], 1, 4)
+
+
+def test_ledger_keeps_finished_folds_across_sessions(tmp_path, monkeypatch):
+    """Folds in the ledger are not trained again with --reuse, even without their run folders."""
+    trained = []
+
+    def fake_ensemble_fold(name, data_root, out_root, extra, test, folds, n, reuse=False):
+        trained.append(test)
+        return {"name": name, "scored_on": "x", "seconds": 1.0, "auc": 0.9 + test / 100, "f1": 0.5,
+                "sensitivity": 0.5, "specificity": 0.5}
+
+    monkeypatch.setattr(bench, "run_cv_ensemble_fold", fake_ensemble_fold)
+    ledger = str(tmp_path / "results" / "ledger.json")
+    first = bench.run_cv("ptbxl_mi_vs_norm_beat", "data", str(tmp_path), [], [1, 2, 3], reuse=True,
+                         ensemble_members=2, ledger=ledger)
+    assert trained == [1, 2, 3] and sorted(bench.read_ledger(ledger)) == [
+        f"ptbxl_mi_vs_norm_beat-ens2/test{k}" for k in (1, 2, 3)]
+    again = bench.run_cv("ptbxl_mi_vs_norm_beat", "data", str(tmp_path), [], [1, 2, 3], reuse=True,
+                         ensemble_members=2, ledger=ledger)
+    assert trained == [1, 2, 3] and again["auc_folds"] == first["auc_folds"]
+    assert again["auc"] == pytest.approx(0.92)
+    bench.run_cv("ptbxl_mi_vs_norm_beat", "data", str(tmp_path), [], [1, 2, 3], reuse=False,
+                 ensemble_members=2, ledger=ledger)
+    assert trained == [1, 2, 3, 1, 2, 3]  # without --reuse every fold trains again
+
+
+def test_cv_ensemble_fold_trains_members_without_the_test_fold(tmp_path, monkeypatch):
+    import json
+
+    import ecgtf.training.ensemble_train as lib
+
+    seen = {}
+
+    def fake_train_ensemble(cfg, out, val_folds=None, seeds=None):
+        seen.update(cfg=cfg, out=out, val_folds=val_folds)
+        for sub in ["", *(f"members/val{v}" for v in val_folds)]:
+            os.makedirs(os.path.join(out, sub), exist_ok=True)
+            with open(os.path.join(out, sub, "test_metrics.json"), "w") as f:
+                json.dump({"macro_auc": 0.9}, f)
+        with open(os.path.join(out, "ensemble.json"), "w") as f:
+            json.dump({}, f)
+
+    monkeypatch.setattr(lib, "train_ensemble", fake_train_ensemble)
+    r = bench.run_cv_ensemble_fold("ptbxl_superdiagnostic_beat", str(tmp_path / "data"), str(tmp_path), [],
+                                   test=8, folds=list(range(1, 9)), n=3)
+    cfg = seen["cfg"]
+    assert seen["val_folds"] == [1, 2, 3] and cfg.test_folds == [8] and cfg.task == "superdiagnostic"
+    assert sorted(cfg.train_folds + cfg.val_folds) == [1, 2, 3, 4, 5, 6, 7]
+    assert seen["out"] == os.path.join(str(tmp_path), "ptbxl_superdiagnostic_beat-cv-ens3", "test8")
+    assert r["macro_auc"] == 0.9 and r["macro_auc_members"] == [0.9, 0.9, 0.9] and r["val_folds"] == [1, 2, 3]
