@@ -72,8 +72,8 @@ def _free_ports(n):
     return ports
 
 
-@pytest.mark.slow  # two TensorFlow processes: ~50 s on the loaded 2-core machine
-def test_two_workers_train_from_tfrecord_shards_and_agree(tmp_path):
+def _shards(tmp_path) -> str:
+    """12 CinC 2017-like records (100 Hz) written as 4 TFRecord shards; returns their folder."""
     from ecgtf.data.datasets import load_dataset
     from ecgtf.data.tfrecord import write_tfrecords
 
@@ -82,23 +82,35 @@ def test_two_workers_train_from_tfrecord_shards_and_agree(tmp_path):
     data = load_dataset("cinc2017", root, sampling_rate=100, cache_root=str(tmp_path / "cache"), progress=False)
     shards = str(tmp_path / "shards")
     write_tfrecords(data, shards, shards=4)
-    run_dir = str(tmp_path / "run")
-    cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(2)]}
-    procs = [subprocess.Popen([sys.executable, WORKER, "worker", shards, run_dir], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True,
+    return shards
+
+
+def _run_workers(commands: list[list[str]], timeout: int) -> list[str]:
+    """Runs one process per command as the workers of a 127.0.0.1 cluster (``TF_CONFIG``);
+    returns their stdouts after checking that each exited 0."""
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(len(commands))]}
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env=_env(TF_CONFIG=json.dumps({"cluster": cluster,
                                                              "task": {"type": "worker", "index": i}})))
-             for i in range(2)]
+             for i, cmd in enumerate(commands)]
     outputs = []
     try:
         for p in procs:
-            out, err = p.communicate(timeout=300)
+            out, err = p.communicate(timeout=timeout)
             assert p.returncode == 0, err[-3000:]
             outputs.append(out)
     finally:
         for p in procs:
             if p.poll() is None:
                 p.kill()
+    return outputs
+
+
+@pytest.mark.slow  # two TensorFlow processes: ~50 s on the loaded 2-core machine
+def test_two_workers_train_from_tfrecord_shards_and_agree(tmp_path):
+    shards = _shards(tmp_path)
+    run_dir = str(tmp_path / "run")
+    outputs = _run_workers([[sys.executable, WORKER, "worker", shards, run_dir]] * 2, timeout=300)
     wrote = [line.split() for out in outputs for line in out.splitlines() if line.startswith("WROTE")]
     assert [w[2:] for w in wrote] == [["worker", "0", "chief=True", "replicas=2"],
                                       ["worker", "1", "chief=False", "replicas=2"]]
@@ -116,35 +128,15 @@ def test_two_train_py_workers_write_one_run_folder_with_the_same_model(tmp_path)
     import keras
 
     import ecgtf.inputs.layers  # noqa: F401  (registers the prepare block's layers)
-    from ecgtf.data.datasets import load_dataset
-    from ecgtf.data.tfrecord import write_tfrecords
 
-    labels = {f"A{i:05d}": "NAO~"[i % 4] for i in range(1, 13)}
-    root = write_cinc2017(tmp_path / "d", labels, seconds=3.0)
-    data = load_dataset("cinc2017", root, sampling_rate=100, cache_root=str(tmp_path / "cache"), progress=False)
-    shards = str(tmp_path / "shards")
-    write_tfrecords(data, shards, shards=4)
+    shards = _shards(tmp_path)
     run_dir = str(tmp_path / "run")
-    cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(2)]}
     train = os.path.join(os.path.dirname(__file__), "..", "scripts", "train.py")
-    procs = [subprocess.Popen([sys.executable, train, "--model", "compact1d", "--option", "filters=[8]", "--option",
-                               "stem_filters=8", "--dataset", "cinc2017", "--data-dir", shards, "--cache-dir",
-                               str(tmp_path / f"cache{i}"), "--epochs", "2", "--batch-size", "2", "--duration-s", "2",
-                               "--out", run_dir, "--verbose", "0", "--strategy", "multiworker"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              env=_env(TF_CONFIG=json.dumps({"cluster": cluster,
-                                                             "task": {"type": "worker", "index": i}})))
-             for i in range(2)]
-    outputs = []
-    try:
-        for p in procs:
-            out, err = p.communicate(timeout=600)
-            assert p.returncode == 0, err[-3000:]
-            outputs.append(out)
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
+    outputs = _run_workers([[sys.executable, train, "--model", "compact1d", "--option", "filters=[8]", "--option",
+                             "stem_filters=8", "--dataset", "cinc2017", "--data-dir", shards, "--cache-dir",
+                             str(tmp_path / f"cache{i}"), "--epochs", "2", "--batch-size", "2", "--duration-s", "2",
+                             "--out", run_dir, "--verbose", "0", "--strategy", "multiworker"] for i in range(2)],
+                           timeout=600)
     folders = [line.split(": ", 1)[1] for out in outputs for line in out.splitlines()
                if line.startswith("run folder: ")]
     assert folders[0] == run_dir and folders[1] != run_dir
