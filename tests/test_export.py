@@ -202,6 +202,15 @@ def test_an_ensemble_folder_exports_like_a_run(tiny_runs, exports, tmp_path):  #
     averaged = tf.saved_model.load(path).signatures["serving_default"]
     np.testing.assert_allclose(averaged(signal_mv=tf.constant(batch))["probabilities"].numpy(),
                                single(signal_mv=tf.constant(batch))["probabilities"].numpy(), atol=1e-5)
+    import predict as predict_script  # predict.py reads the ensemble folder like a run
+
+    saved = pd.read_csv(os.path.join(raw, "predictions.csv"), dtype={"record_id": str}).set_index("record_id")
+    rid = saved.index[0]
+    out = tmp_path / "p.jsonl"
+    predict_script.main(["--model", ens, "--input", os.path.join(tiny_runs["data"], f"{rid}.hea"), "--out", str(out)])
+    row = json.loads(out.read_text().splitlines()[0])
+    np.testing.assert_allclose([row["probabilities"][c] for c in CLASSES],
+                               saved.loc[rid, [f"prob_{c}" for c in CLASSES]].to_numpy(float), atol=1e-5)
     beats = str(tmp_path / "beats")
     from ecgtf.training.ensemble_run import ENSEMBLE_FILE, write_ensemble_run
 
