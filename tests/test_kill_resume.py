@@ -54,11 +54,19 @@ def _after_epoch(k):
     return lambda run: _history_rows(run) >= k
 
 
+def _in_epoch_1(run, after_s=2.0):
+    """``after_s`` after the run wrote its spec (just before fitting), or epoch 1's end if sooner."""
+    if (run / "history.csv").exists() or (run / "backup").exists():
+        return True
+    spec = run / "run_spec.json"
+    return spec.exists() and time.time() - spec.stat().st_mtime >= after_s
+
+
 # The epoch boundary of the default suite, chosen with a seed; the slow variant kills at each one.
 BOUNDARY = int(np.random.default_rng(13).integers(1, EPOCHS))
 # name -> condition on the run folder at which the process is killed
 POINTS = {
-    "epoch 1": lambda run: (run / "history.csv").exists() or (run / "backup").exists(),
+    "epoch 1": lambda run: _in_epoch_1(run),
     f"after epoch {BOUNDARY}": _after_epoch(BOUNDARY),
     "checkpoint write": lambda run: (run / "checkpoint.partial.keras").exists(),
     "shift, no thresholds": lambda run: (run / "model.keras").exists() and not (run / "thresholds.json").exists(),
@@ -100,10 +108,24 @@ def _check_finished(run):
     json.loads((run / "metrics.json").read_text())
 
 
+def _check_whole(run):
+    """Every file of the run folder, as a kill left it, is whole (temporary ``.partial`` names aside)."""
+    for folder, _, names in os.walk(run):
+        for name in names:
+            path = os.path.join(folder, name)
+            if ".partial" not in name and "tensorboard" not in folder:
+                assert os.path.getsize(path) > 0, f"{os.path.relpath(path, run)} is empty after the kill"
+                if name.endswith(".csv"):
+                    pd.read_csv(path)
+                elif name.endswith(".json"):
+                    json.loads(open(path).read())
+
+
 def _kill_and_resume(skewed, run, point, condition):
     root, cache = skewed
     if not _kill_at(_argv(root, cache, run), run, condition):
         pytest.skip(f"the run finished before '{point}' could be caught on this machine")
+    _check_whole(run)
     train_script.main(["--resume", "--out", str(run), "--verbose", "0"])
     _check_finished(run)
 
@@ -117,3 +139,17 @@ def test_killed_run_resumes(skewed, tmp_path, point):
 @pytest.mark.parametrize("epoch", range(1, EPOCHS))
 def test_killed_at_every_epoch_boundary_resumes(skewed, tmp_path, epoch):
     _kill_and_resume(skewed, tmp_path / "run", f"after epoch {epoch}", _after_epoch(epoch))
+
+
+def test_history_csv_is_written_whole(tmp_path):
+    from ecgtf.training.trainer import HistoryCSV
+
+    path = tmp_path / "history.csv"
+    logger = HistoryCSV(str(path))
+    logger.on_train_begin()
+    assert not path.exists()  # nothing (not an empty file) before the first epoch ends
+    logger.on_epoch_end(0, {"val_auc": np.float32(0.5), "loss": 1.5})
+    HistoryCSV(str(path)).on_epoch_end(1, {"loss": 1.0, "val_auc": 0.75})  # a resumed run appends
+    hist = pd.read_csv(path)
+    assert list(hist.columns) == ["epoch", "loss", "val_auc"] and list(hist["epoch"]) == [0, 1]
+    assert list(hist["val_auc"]) == [0.5, 0.75] and sorted(os.listdir(tmp_path)) == ["history.csv"]

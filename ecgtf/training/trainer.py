@@ -421,6 +421,25 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
             json.dump({"epoch": self._current_epoch, "batch": self._last_batch_seen}, f)
 
 
+class HistoryCSV(keras.callbacks.Callback):
+    """``history.csv``: one row per epoch (``epoch`` first, then the logs), appended to the rows
+    already there and written through a temporary file and a rename. Keras's ``CSVLogger`` opens
+    the file in place when training begins, so a kill in epoch 1 left a 0-byte ``history.csv``."""
+
+    def __init__(self, path: str):
+        super().__init__()
+        self.path = path
+
+    def on_epoch_end(self, epoch, logs=None):
+        row = {"epoch": epoch}
+        for key, value in sorted((logs or {}).items()):
+            value = np.asarray(value)
+            row[key] = value.item() if value.size == 1 else str(value.tolist())
+        hist = _history(self.path)
+        rows = pd.DataFrame([row]) if hist.empty else pd.concat([hist, pd.DataFrame([row])], ignore_index=True)
+        _write_csv(rows, self.path)
+
+
 def _callbacks(task, cfg, run_dir, val_ds, saved_model, phase: int, shift=None) -> list:
     from ecgtf.callbacks import ConfusionMatrixImage, ValidationScores, wandb_callbacks
 
@@ -433,7 +452,7 @@ def _callbacks(task, cfg, run_dir, val_ds, saved_model, phase: int, shift=None) 
         ConfusionMatrixImage(scores, list(task.classes), os.path.join(run_dir, "epochs"),
                              tensorboard_dir=os.path.join(run_dir, "tensorboard"),
                              use_wandb=cfg.wandb != "disabled"),
-        keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True),
+        HistoryCSV(os.path.join(run_dir, "history.csv")),
         keras.callbacks.TerminateOnNaN(),
         AtomicBackupAndRestore(os.path.join(run_dir, "backup", f"phase{phase}")),
     ]
