@@ -46,6 +46,23 @@ def test_option_of_another_input_kind_is_refused(model, key, kind):
         split_options(get_entry(model), {key: 1})
 
 
+def test_every_option_of_another_kind_is_refused_by_every_model():
+    """Each input kind's option keys, given to every registered model whose kind and builder lack
+    them (printout options to raw models, signal options to printout models, ...), stop the run."""
+    from ecgtf.inputs.specs import builder_option_names, option_names
+
+    checked = 0
+    for name in list_models():
+        entry = get_entry(name)
+        own = set(option_names(entry.input_kind)) | set(builder_option_names(entry.builder) or ())
+        for kind in INPUT_SPECS:
+            for key in set(option_names(kind)) - own:
+                with pytest.raises(ValueError, match=rf"does not take option\(s\) {key} \(.*{kind}"):
+                    split_options(entry, {key: 1})
+                checked += 1
+    assert checked > 200  # 12 models against the options of the four other kinds
+
+
 def test_options_split_and_typed():
     opts, builder = split_options(get_entry("spectrogram_cnn"), {"image_size": [32, 40], "filters": [4, 4]})
     assert opts == SpectrogramOptions(image_size=(32, 40)) and builder == {"filters": [4, 4]}
