@@ -143,3 +143,48 @@ def test_crop_averaged_predictions_agree(tmp_path):
     assert min(len(crop_windows(data.signal(int(i)), 200, 50)) for i in idx) >= 3
     np.testing.assert_allclose(trained.filter(like="prob_").loc[ids].to_numpy(), direct, atol=1e-5)
     np.testing.assert_allclose(ev.filter(like="prob_").loc[ids].to_numpy(), direct, atol=1e-5)
+
+
+PRINTOUT_MODELS = {
+    "image": ["--model", "mobilenetv3_small_custom", "--option", "image_size=[48,96]", "--option", "dpi=25"],
+    "lead_images": ["--model", "convlstm_leads", "--option", "image_size=[16,64]", "--option", "dpi=20",
+                    "--option", "stem_filters=[4]", "--option", "lstm_filters=4"],
+}
+
+
+@pytest.mark.parametrize("kind", list(PRINTOUT_MODELS))
+def test_printout_consumers_feed_the_same_input(tmp_path, kind):
+    """Printout kinds: training's validation pass, the gallery (Grad-CAM) and the saved model.keras
+    fed the printout of the decoded record give the network the same array; evaluate.py scores
+    the records as training did."""
+    from ecgtf.data.images import spec_image
+
+    out = tmp_path / "run"
+    keras.utils.set_random_seed(0)
+    train_script.main([*PRINTOUT_MODELS[kind], "--dataset", "synthetic", "--task", "mi_vs_norm", "--synthetic-n", "16",
+                       "--data-dir", str(tmp_path / "data"), "--cache-dir", str(tmp_path / "cache"),
+                       "--sampling-rate", "100", "--signal-filter", "bandpass", "--epochs", "1", "--batch-size", "8",
+                       "--out", str(out), "--verbose", "0"])
+    run_dir = str(out)
+    run = load_run(run_dir)
+    spec = run.spec
+    assert spec.input_kind == kind and spec.signal_filter == "bandpass"
+    data = load_run_data(run.cfg)
+    idx = split_run(data, run.cfg)["val"][:3]
+    ids = data.meta["record_id"].astype(str).to_numpy()[idx]
+    from_training = np.concatenate([x.numpy() for x, _ in validation_dataset(data, idx, run.prepare,
+                                                                               spec.window_samples, spec=spec)])
+    explainer = gallery.load_explainer(run_dir)
+    saved = keras.models.load_model(os.path.join(run_dir, "model.keras"))
+    for i, rid in enumerate(ids):
+        _, signal = gallery.load_input(explainer, rid)
+        np.testing.assert_allclose(signal, data.signal(int(idx[i])), atol=TOL)
+        np.testing.assert_allclose(gallery.model_input(explainer, signal)[1][0], from_training[i], atol=TOL)
+        printout = spec_image(data.signal(int(idx[i])), spec)
+        np.testing.assert_allclose(np.asarray(saved.get_layer("prepare")(printout[None].astype("float32")))[0],
+                                   from_training[i], atol=TOL)
+    evaluate_script.main(["--run", run_dir, "--split", "val", "--out", str(tmp_path / "ev.json")])
+    ev = pd.read_csv(tmp_path / "ev_predictions.csv", dtype={"record_id": str}).set_index("record_id")
+    trained = pd.read_csv(os.path.join(run_dir, "predictions.csv"), dtype={"record_id": str}).set_index("record_id")
+    np.testing.assert_allclose(ev.filter(like="prob_").loc[ids].to_numpy(),
+                               trained.filter(like="prob_").loc[ids].to_numpy(), atol=1e-5)
