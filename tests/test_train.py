@@ -87,6 +87,29 @@ def test_resume_after_interrupt_finishes_all_epochs(tiny_af, tmp_path, monkeypat
     assert result.epochs_run == 3
 
 
+def test_resume_of_a_finished_run_never_trains_it_again_from_scratch(tiny_af, tmp_path, capsys):
+    """Keras drops its backups when a fit ends: a finished run resumed with more epochs is refused
+    (it would have restarted from fresh weights and overwritten the model), with the same
+    epochs it is only reported again; folders from before fit_done.json behave the same."""
+    from ecgtf.errors import run_cli
+    from ecgtf.training import trainer
+
+    root, cache = tiny_af
+    run = tmp_path / "run"
+    train_script.main(argv(root, cache, run))
+    stamp = os.path.getmtime(run / "checkpoint.keras")
+    assert json.loads((run / trainer.FIT_DONE).read_text()) == {"epochs": 2, "epochs_run": 2}
+    for legacy in (False, True):
+        if legacy:
+            (run / trainer.FIT_DONE).unlink()
+        assert run_cli(train_script.main, ["--resume", "--out", str(run), "--epochs", "4", "--verbose", "0"]) == 2
+        err = capsys.readouterr().err
+        assert "cannot add epochs" in err and "--init-from" in err and str(run) in err
+        assert train_script.main(["--resume", "--out", str(run), "--verbose", "0"]).epochs_run == 2
+        assert "reporting the best checkpoint again" in capsys.readouterr().out
+        assert os.path.getmtime(run / "checkpoint.keras") == stamp and len(pd.read_csv(run / "history.csv")) == 2
+
+
 def test_unknown_model_lists_valid_names(capsys):
     with pytest.raises(KeyError, match="valid names: .*compact1d"):
         train_script.main(["--model", "no_such_net"])

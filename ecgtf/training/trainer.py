@@ -49,6 +49,7 @@ OPTIMIZERS = {
     "rmsprop": lambda lr, wd: keras.optimizers.RMSprop(lr, weight_decay=wd),
 }
 PHASE1_MARKER = "phase1.weights.h5"
+FIT_DONE = "fit_done.json"  # written when every phase has run: --resume then only finishes the run
 #: The best epoch's model as trained (before the prior shift); ``model.keras`` is made from it.
 CHECKPOINT = "checkpoint.keras"
 
@@ -165,6 +166,7 @@ def train(cfg: TrainConfig, callbacks=()) -> RunResult:
         saved = os.path.join(run_dir, "config.yaml")
         if not os.path.isfile(saved):
             raise FileNotFoundError(f"--resume needs --out pointing at an earlier run; no {saved}")
+        finished_fit(run_dir, cfg)  # more epochs for a finished run stop here, before any file changes
     created = not os.path.isdir(run_dir)
     os.makedirs(run_dir, exist_ok=True)
     try:
@@ -315,14 +317,19 @@ def _fit_phases(model, saved_model, entry, task, cfg, run_dir, train_ds, val_ds,
     marker = os.path.join(run_dir, PHASE1_MARKER)
     history_csv = os.path.join(run_dir, "history.csv")
     if not cfg.resume:  # a fresh run in an old folder starts from nothing
-        for stale in (marker, history_csv, os.path.join(run_dir, "model.keras"), os.path.join(run_dir, CHECKPOINT)):
+        for stale in (marker, history_csv, os.path.join(run_dir, FIT_DONE), os.path.join(run_dir, "model.keras"),
+                      os.path.join(run_dir, CHECKPOINT)):
             if os.path.exists(stale):
                 os.remove(stale)
         shutil.rmtree(os.path.join(run_dir, "backup"), ignore_errors=True)
     else:
         _checkpoint_of_older_run(run_dir)
         done = _epochs_logged(history_csv)
-        if done >= cfg.epochs:  # Keras drops its backup when a fit ends: do not start the epochs again
+        finished = finished_fit(run_dir, cfg)
+        if finished is not None:  # Keras drops its backups when a fit ends: fitting again would start afresh
+            _say(f"resume: all {finished['epochs_run']} epochs ran earlier; reporting the best checkpoint again")
+            return finished["epochs_run"]
+        if done >= cfg.epochs:
             _say(f"resume: all {cfg.epochs} epochs ran earlier; reporting the best checkpoint again")
             return done
         backed_up = _epochs_backed_up(run_dir, cfg.unfreeze_after if two_phase and os.path.exists(marker) else 0)
@@ -345,7 +352,33 @@ def _fit_phases(model, saved_model, entry, task, cfg, run_dir, train_ds, val_ds,
                   verbose=cfg.verbose if cfg.verbose is not None else (1 if sys.stdout.isatty() else 2))
         if number == 1 and two_phase:
             model.save_weights(marker)
-    return _epochs_logged(history_csv)
+    epochs_run = _epochs_logged(history_csv)
+    write_json({"epochs": cfg.epochs, "epochs_run": epochs_run}, os.path.join(run_dir, FIT_DONE))
+    return epochs_run
+
+
+def finished_fit(run_dir: str, cfg: TrainConfig) -> dict | None:
+    """``{"epochs": configured, "epochs_run": ran}`` of a run folder whose fitting ended, else None.
+
+    Raises:
+        ValueError: it ended and ``cfg`` asks for other epochs: ``--resume`` cannot add epochs
+            (Keras drops its backups when a fit ends, so fitting again would start from scratch).
+    """
+    try:
+        with open(os.path.join(run_dir, FIT_DONE)) as f:
+            finished = json.load(f)
+    except (OSError, ValueError):
+        finished = None
+    done = _epochs_logged(os.path.join(run_dir, "history.csv"))
+    if finished is None and done and os.path.isfile(os.path.join(run_dir, "metrics.json")) \
+            and _epochs_backed_up(run_dir) == 0:
+        finished = {"epochs": None, "epochs_run": done}  # a finished run from before FIT_DONE existed
+    if finished is not None and (finished["epochs"] not in (None, cfg.epochs)
+                                 or (finished["epochs"] is None and done < cfg.epochs)):
+        raise ValueError(f"run {run_dir} finished its training ({finished['epochs_run']} epochs); --resume "
+                         f"finishes an interrupted run and cannot add epochs (--epochs {cfg.epochs}): "
+                         f"start a new run with --init-from {run_dir} to train on from its weights")
+    return finished
 
 
 def save_atomic(model, path: str) -> None:
