@@ -110,6 +110,25 @@ def test_resume_of_a_finished_run_never_trains_it_again_from_scratch(tiny_af, tm
         assert os.path.getmtime(run / "checkpoint.keras") == stamp and len(pd.read_csv(run / "history.csv")) == 2
 
 
+def test_init_from_a_run_of_the_same_model_starts_from_its_checkpoint(tiny_af, tmp_path):
+    from ecgtf.config import TrainConfig
+    from ecgtf.data.datasets import task_for
+    from ecgtf.models.registry import get_entry
+    from ecgtf.models.transfer import load_pretrained
+    from ecgtf.training.trainer import build_model
+
+    root, cache = tiny_af
+    train_script.main(argv(root, cache, tmp_path / "a", "--epochs", "1"))
+    trained = load_pretrained(str(tmp_path / "a" / "checkpoint.keras"))
+    cfg = TrainConfig(model="compact1d", init_from=str(tmp_path / "a"))
+    task = task_for("cinc2017", "af4")
+    network, _ = build_model(get_entry("compact1d"), cfg, trained.input_shape[1:], task, {})
+    for a, b in zip(network.get_weights(), trained.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="is not the one this run builds"):
+        build_model(get_entry("compact1d"), cfg, trained.input_shape[1:], task, {"filters": [4]})
+
+
 def test_unknown_model_lists_valid_names(capsys):
     with pytest.raises(KeyError, match="valid names: .*compact1d"):
         train_script.main(["--model", "no_such_net"])

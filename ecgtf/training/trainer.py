@@ -132,7 +132,10 @@ def build_model(entry, cfg: TrainConfig, input_shape, task, builder_opts: dict):
     params = inspect.signature(entry.builder).parameters  # run-wide keys go to the builders that take them
     options = {**{k: v for k, v in run_keys.items() if k in params}, **builder_opts}
     try:
-        return entry.builder(input_shape, task.num_outputs, **options), cfg
+        network = entry.builder(input_shape, task.num_outputs, **options)
+        if cfg.init_from and "init_from" not in params:
+            _start_from(network, cfg.init_from)
+        return network, cfg
     except BackboneWeightsError as err:
         if cfg.weights is not None or "weights" not in inspect.signature(entry.builder).parameters:
             raise
@@ -285,6 +288,27 @@ def _train_in(cfg: TrainConfig, run_dir: str, strategy, batch_size: int, start: 
         _say(f"  {line}")
     _say(f"run folder: {run_dir}")
     return RunResult(run_dir, metrics, thresholds, epochs_run, seconds)
+
+
+def _start_from(network, init_from: str) -> None:
+    """``--init-from`` for a model without a transfer head: ``network`` starts from the weights
+    of a run of the same architecture (its ``checkpoint.keras``, before any prior shift), e.g.
+    to train a finished run on for more epochs.
+
+    Raises:
+        ValueError: the run's network is not the one this run builds.
+    """
+    from ecgtf.models.transfer import load_pretrained
+
+    path = os.path.join(init_from, CHECKPOINT) if os.path.isfile(os.path.join(init_from, CHECKPOINT)) else init_from
+    source = load_pretrained(path)
+    mine, theirs = network.get_weights(), source.get_weights()
+    if len(mine) != len(theirs) or any(a.shape != b.shape for a, b in zip(mine, theirs)):
+        raise ValueError(f"--init-from {init_from}: its network ({source.count_params():,} parameters) is not the "
+                         f"one this run builds ({network.count_params():,}); start from a run of the same model, "
+                         "options, input and classes")
+    network.set_weights(theirs)
+    _say(f"weights from {path} (--init-from)")
 
 
 def validation_dataset(data, indices, prepare, length: int, batch_size: int = 32, spec=None) -> tf.data.Dataset:
