@@ -200,3 +200,58 @@ def test_lead_images_run_explains_each_lead(printout_run):
     assert x.shape == (1, 12, 16, 64, 3) and window.shape == (1000, 12)
     row = gallery.explain_one(explainer, record, str(tmp / "leads_cam.png"))
     assert row["record_id"] == record and (tmp / "leads_cam.png").stat().st_size > 1000
+
+
+def _shadowed(image, factor=0.45):
+    """``image`` with a cast shadow over a polygon (the paper multiplied by ``factor``), as
+    albumentations' RandomShadow draws one."""
+    h, w = image.shape[:2]
+    mask = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(mask, [np.array([[w // 8, 0], [w // 2, 0], [2 * w // 3, h - 1], [w // 5, h - 1]], np.int32)], 1)
+    out = image.astype(np.float32)
+    out[mask == 1] *= factor
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def test_flatten_illumination_cancels_a_shadow_and_saves(tmp_path):
+    clean = _image(FakeData().signal(0), ImageOptions(dpi=50.0))
+    shadow = _shadowed(clean)
+    size = (clean.shape[0] // 2, clean.shape[1] // 2)
+    x = np.stack([clean, shadow])
+    plain = np.asarray(ImageToInput(size)(x))
+    flat = np.asarray(ImageToInput(size, illumination="flatten")(x))
+    assert np.abs(plain[0] - plain[1]).mean() > 0.15  # the shadow as the network would see it
+    assert np.abs(flat[0] - flat[1]).mean() < 0.01  # divided by the paper's brightness: gone
+    assert (flat[1].min(-1) < 0.5).sum() > 0.8 * (flat[0].min(-1) < 0.5).sum() > 0  # the trace stays dark
+    opts = ImageOptions(image_size=size, illumination="flatten", unzoom=True)
+    prepare = build_prepare("image", opts, sampling_rate=RATE, window_samples=1000, n_leads=12, standardize=False)
+    assert is_graph_only(prepare)
+    path = str(tmp_path / "flatten.keras")
+    prepare.save(path)
+    np.testing.assert_allclose(np.asarray(keras.models.load_model(path)(x)), np.asarray(prepare(x)), atol=1e-5)
+    with pytest.raises(ValueError, match="illumination 'dark'.*flatten"):
+        ImageOptions(illumination="dark")
+    with pytest.raises(ValueError, match="red grid"):
+        LeadImagesOptions(grid="grey", unzoom=True)
+
+
+def test_unzoom_measures_the_grid_and_undoes_a_photo_zoom():
+    import tensorflow as tf
+
+    from ecgtf.inputs.layers import grid_zoom, unzoom_grid
+    from ecgtf.inputs.specs import grid_period_px
+
+    options = ImageOptions(dpi=50.0)
+    clean = _image(FakeData().signal(0), options).astype(np.float32)
+    h, w = clean.shape[:2]
+    zoomed = cv2.warpAffine(clean, np.array([[1.15, 0, -0.15 * (w - 1) / 2], [0, 1.15, -0.15 * (h - 1) / 2]]),
+                            (w, h), flags=cv2.INTER_LINEAR)  # the page 15 % larger, cropped to the frame
+    period = grid_period_px(options)
+    assert period == 10.0
+    zoom_x, zoom_y = (z.numpy() for z in grid_zoom(tf.constant(np.stack([clean, zoomed])), period))
+    np.testing.assert_allclose(zoom_x, [1.0, 1.15], atol=0.025)
+    np.testing.assert_allclose(zoom_y, [1.0, 1.15], atol=0.025)
+    out = unzoom_grid(tf.constant(np.stack([clean, zoomed])), period).numpy()
+    np.testing.assert_allclose(out[0], clean, atol=1e-3)  # a printout as printed: left as is
+    blur = [cv2.GaussianBlur(im, (0, 0), 3)[h // 8:-h // 8, w // 8:-w // 8] for im in (clean, zoomed, out[1])]
+    assert np.abs(blur[2] - blur[0]).mean() < 0.5 * np.abs(blur[1] - blur[0]).mean()  # the trace back in place

@@ -120,6 +120,78 @@ class MedianBeat(keras.layers.Layer):
                 "after_s": self.after_s}
 
 
+#: ``illumination`` settings of :class:`ImageToInput`: ``none`` leaves the pixels as they are;
+#: ``flatten`` divides every pixel (per channel) by the paper brightness around it, estimated by a
+#: greyscale morphological closing of the resized image (see :func:`flatten_illumination`).
+ILLUMINATION_MODES = ("none", "flatten")
+#: Side (pixels of the network's input) of the square closing of ``flatten``: wider than the
+#: trace and the grid lines, so the closing sees paper, and small next to a shadow.
+ILLUMINATION_KERNEL = 5
+#: Largest zoom :func:`unzoom_grid` undoes.
+MAX_GRID_ZOOM = 1.4
+
+
+def flatten_illumination(images, kernel: int = ILLUMINATION_KERNEL, eps: float = 1.0):
+    """Printouts ``(batch, H, W, C)`` (0-255, float) with the light on the paper made even.
+
+    The paper brightness at each pixel is the greyscale closing (a ``kernel`` x ``kernel``
+    maximum, then minimum) of each channel: it removes dark marks thinner than the kernel (the
+    trace, grid lines, labels) and keeps larger regions with their edges where they are, so a
+    cast shadow (the paper multiplied by a factor over a polygon) is part of the brightness and
+    cancels in ``images / brightness``. Returns values in [0, 255]: paper 255 in and out of
+    shadows, the grey table around a warped page 255 as well. Graph ops only.
+    """
+    x = tf.convert_to_tensor(images, tf.float32)
+    bright = tf.nn.max_pool2d(x, int(kernel), 1, "SAME")
+    bright = -tf.nn.max_pool2d(-bright, int(kernel), 1, "SAME")
+    return 255.0 * tf.minimum(x / tf.maximum(bright, eps), 1.0)
+
+
+def _grid_period(profile, period_px: float):
+    """Period (pixels, sub-pixel) of a grid profile ``(batch, n)`` near ``period_px``: the lag of
+    the highest autocorrelation between ``0.9 * period_px`` and ``1.5 * period_px``."""
+    p = profile - tf.reduce_mean(profile, axis=1, keepdims=True)
+    lags = list(range(max(2, int(0.9 * period_px) - 1), int(np.ceil(1.5 * period_px)) + 2))
+    ac = tf.stack([tf.reduce_mean(p[:, :-lag] * p[:, lag:], axis=1) for lag in lags], axis=1)
+    k = tf.clip_by_value(tf.argmax(ac[:, 1:-1], axis=1, output_type=tf.int32) + 1, 1, len(lags) - 2)
+    a, b, c = (tf.gather(ac, k + d, batch_dims=1) for d in (-1, 0, 1))
+    curve = a - 2 * b + c
+    shift = tf.where(curve < 0, 0.5 * (a - c) / tf.where(curve < 0, curve, -1.0), 0.0)
+    return tf.cast(k, tf.float32) + float(lags[0]) + tf.clip_by_value(shift, -0.5, 0.5)
+
+
+def grid_zoom(images, period_px: float):
+    """``(zoom_x, zoom_y)``, each ``(batch,)``: how much larger than printed the red grid of
+    printouts ``(batch, H, W, 3)`` (0-255) appears across and along (see :func:`unzoom_grid`)."""
+    x = tf.convert_to_tensor(images, tf.float32)
+    ratio = (x[..., 0] - x[..., 1]) / (x[..., 0] + 1.0)
+    return (_grid_period(tf.reduce_mean(ratio, axis=1), period_px) / period_px,
+            _grid_period(tf.reduce_mean(ratio, axis=2), period_px) / period_px)
+
+
+def unzoom_grid(images, period_px: float, max_zoom: float = MAX_GRID_ZOOM):
+    """Printouts ``(batch, H, W, 3)`` (0-255, float) with a photo's zoom undone, measured on the
+    red grid.
+
+    A photographed page that fills the frame shows the paper larger than it was printed (a
+    perspective warp, cropped to the frame: up to 1.3x, differently across and along).
+    ``(R - G) / R``, which a shadow does not change, is the pink grid's brightness; its mean over
+    rows (columns) repeats every 5 mm across (along) the page, and the autocorrelation of that
+    profile finds the period. Each image is shrunk about its centre by ``period / period_px``
+    on each axis (between 1 and ``max_zoom``: a measured zoom below 1 leaves the axis as is),
+    the uncovered border filled with white paper. ``period_px``: the printed 5 mm period, in
+    pixels of ``images``. Graph ops only.
+    """
+    x = tf.convert_to_tensor(images, tf.float32)
+    zoom_x, zoom_y = (tf.clip_by_value(z, 1.0, max_zoom) for z in grid_zoom(x, period_px))
+    shape = tf.shape(x)
+    cy, cx = (tf.cast(shape[1], tf.float32) - 1) / 2, (tf.cast(shape[2], tf.float32) - 1) / 2
+    zero = tf.zeros_like(zoom_x)
+    transforms = tf.stack([zoom_x, zero, cx * (1 - zoom_x), zero, zoom_y, cy * (1 - zoom_y), zero, zero], axis=1)
+    return tf.raw_ops.ImageProjectiveTransformV3(images=x, transforms=transforms, output_shape=shape[1:3],
+                                                 fill_value=255.0, interpolation="BILINEAR", fill_mode="CONSTANT")
+
+
 @keras.saving.register_keras_serializable(package="ecgtf")
 class ImageToInput(keras.layers.Layer):
     """Printout image(s) of any size -> the network's input: resize to ``image_size``, scale to [0, 1].
@@ -128,31 +200,46 @@ class ImageToInput(keras.layers.Layer):
     images) with pixel values 0-255 (uint8 or float) and returns float32 of shape
     ``(batch, image_size[0], image_size[1], 3)`` or ``(batch, n, image_size[0], image_size[1], 3)``.
     Bilinear resizing with antialiasing (``tf.image.resize``); an input already at ``image_size``
-    passes unchanged apart from the scaling. Graph ops only, so a SavedModel export can put a
-    PNG/JPEG decoder in front of it.
+    passes unchanged apart from the scaling. With ``grid_period_px`` (the printed 5 mm grid
+    period in input pixels) a photo's zoom is first undone (:func:`unzoom_grid`); with
+    ``illumination="flatten"`` the resized image goes through :func:`flatten_illumination`
+    (``illumination_kernel`` pixels) before the scaling, so shadows on a photographed printout
+    cancel. Graph ops only, so a SavedModel
+    export can put a PNG/JPEG decoder in front of it.
     """
 
-    def __init__(self, image_size, **kwargs):
+    def __init__(self, image_size, illumination: str = "none", illumination_kernel: int = ILLUMINATION_KERNEL,
+                 grid_period_px: float | None = None, **kwargs):
         super().__init__(trainable=False, **{k: v for k, v in kwargs.items() if k != "trainable"})
+        if illumination not in ILLUMINATION_MODES:
+            raise ValueError(f"unknown illumination {illumination!r}; valid: {', '.join(ILLUMINATION_MODES)}")
         self.image_size = tuple(int(s) for s in image_size)
+        self.illumination = str(illumination)
+        self.illumination_kernel = int(illumination_kernel)
+        self.grid_period_px = None if grid_period_px is None else float(grid_period_px)
 
     def call(self, inputs):
         x = tf.cast(inputs, tf.float32)
         if x.shape.rank == 5:
             shape = tf.shape(x)
             flat = tf.reshape(x, tf.concat([[-1], shape[2:]], 0))
-            out = tf.reshape(self._resize(flat), tf.concat([shape[:2], self.image_size, shape[-1:]], 0))
+            out = tf.reshape(self._prepare(flat), tf.concat([shape[:2], self.image_size, shape[-1:]], 0))
             out.set_shape([inputs.shape[0], inputs.shape[1], *self.image_size, inputs.shape[-1]])
             return out / 255.0
-        return self._resize(x) / 255.0
+        return self._prepare(x) / 255.0
 
-    def _resize(self, x):
-        if tuple(x.shape[1:3]) == self.image_size:
-            return x
-        return tf.image.resize(x, self.image_size, method="bilinear", antialias=True)
+    def _prepare(self, x):
+        if self.grid_period_px is not None:
+            x = unzoom_grid(x, self.grid_period_px)
+        if tuple(x.shape[1:3]) != self.image_size:
+            x = tf.image.resize(x, self.image_size, method="bilinear", antialias=True)
+        if self.illumination == "flatten":
+            x = flatten_illumination(x, self.illumination_kernel)
+        return x
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-3], *self.image_size, input_shape[-1])
 
     def get_config(self):
-        return {**super().get_config(), "image_size": list(self.image_size)}
+        return {**super().get_config(), "image_size": list(self.image_size), "illumination": self.illumination,
+                "illumination_kernel": self.illumination_kernel, "grid_period_px": self.grid_period_px}

@@ -36,7 +36,11 @@ import keras
 from ecgtf.data import beats as beatlib
 from ecgtf.data import images as imagelib
 from ecgtf.data import spectrogram as speclib
-from ecgtf.inputs.layers import CenterCropOrPad, ImageToInput, MedianBeat, Standardize
+from ecgtf.inputs.layers import ILLUMINATION_MODES, CenterCropOrPad, ImageToInput, MedianBeat, Standardize
+
+#: ``illumination`` and ``unzoom`` of the printout kinds unless the run sets them.
+DEFAULT_ILLUMINATION = "none"
+DEFAULT_UNZOOM = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +93,11 @@ class ImageOptions:
             :data:`ecgtf.render.photo.PRESETS`); evaluation never augments.
         source: ``render`` (render in ``tf.data``) or a folder written by ``scripts/render.py``
             (its ``manifest.csv``) with the same layout and style.
+        illumination: ``none``, or ``flatten``: the ``prepare`` block divides each pixel by the
+            paper brightness around it (:func:`ecgtf.inputs.layers.flatten_illumination`), so
+            shadows on a photographed printout cancel.
+        unzoom: undo a photo's zoom, measured on the red grid's 5 mm period
+            (:func:`ecgtf.inputs.layers.unzoom_grid`; ``grid="red"`` only).
     """
 
     layout: str = "3x4"
@@ -98,9 +107,13 @@ class ImageOptions:
     line_width_px: int = 1
     photo_augment: str = "none"
     source: str = "render"
+    illumination: str = DEFAULT_ILLUMINATION
+    unzoom: bool = DEFAULT_UNZOOM
 
     def __post_init__(self):
         object.__setattr__(self, "image_size", tuple(int(s) for s in self.image_size))
+        _check_choice("illumination", self.illumination, ILLUMINATION_MODES)
+        _check_unzoom(self)
         _check_choice("layout", self.layout, imagelib.IMAGE_LAYOUTS)
         _check_choice("grid", self.grid, imagelib.GRIDS)
         imagelib.check_preset(self.photo_augment)
@@ -120,15 +133,32 @@ class LeadImagesOptions:
     line_width_px: int = 1
     photo_augment: str = "none"
     source: str = "render"
+    illumination: str = DEFAULT_ILLUMINATION
+    unzoom: bool = DEFAULT_UNZOOM
 
     def __post_init__(self):
         object.__setattr__(self, "image_size", tuple(int(s) for s in self.image_size))
+        _check_choice("illumination", self.illumination, ILLUMINATION_MODES)
+        _check_unzoom(self)
         _check_choice("grid", self.grid, imagelib.GRIDS)
         imagelib.check_preset(self.photo_augment)
 
 
+def _check_unzoom(options) -> None:
+    if not isinstance(options.unzoom, bool):
+        raise ValueError(f"unzoom is true or false, got {options.unzoom!r}")
+    if options.unzoom and options.grid != "red":
+        raise ValueError(f"unzoom measures the red grid; it cannot work with grid={options.grid!r}")
+
+
+def grid_period_px(options) -> float:
+    """The printed 5 mm grid period in pixels of a run's printouts (lines fall on whole pixels)."""
+    return float(round(5.0 * float(options.dpi) / 25.4))
+
+
 def _image_step(options, sampling_rate: float):
-    return ImageToInput(options.image_size, name="to_input")
+    return ImageToInput(options.image_size, illumination=options.illumination,
+                        grid_period_px=grid_period_px(options) if options.unzoom else None, name="to_input")
 
 
 def _spectrogram_step(options: SpectrogramOptions, sampling_rate: float):

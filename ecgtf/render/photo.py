@@ -89,6 +89,12 @@ class PhotoAugment:
         """Shadows and perspective on every image, nothing else (the robustness test)."""
         return cls(shadow_p=1.0, perspective_p=1.0)
 
+    @classmethod
+    def shadows_perspective_often(cls) -> "PhotoAugment":
+        """Shadows and perspective on 80 % of the images, with milder light, blur, noise and JPEG
+        effects (training for the ``shadows_perspective`` test)."""
+        return cls(shadow_p=0.8, perspective_p=0.8, brightness_contrast_p=0.3, blur_p=0.2, noise_p=0.2, jpeg_p=0.2)
+
     @property
     def active(self) -> bool:
         """False when no effect can happen (:func:`augment_photo` returns the image as is)."""
@@ -97,7 +103,8 @@ class PhotoAugment:
 
 #: Presets by name (``--augment``).
 PRESETS = {"none": PhotoAugment.none, "default": PhotoAugment.default,
-           "shadows_perspective": PhotoAugment.shadows_perspective}
+           "shadows_perspective": PhotoAugment.shadows_perspective,
+           "shadows_perspective_often": PhotoAugment.shadows_perspective_often}
 
 
 def get_preset(name: str) -> PhotoAugment:
