@@ -79,12 +79,10 @@ def _check_choice(name: str, value, valid) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class ImageOptions:
-    """A paper printout of the record (:mod:`ecgtf.render`), the view a phone photo gives.
+class _PrintoutOptions:
+    """What both printout kinds share: how the paper is drawn, photographed and read back.
 
     Attributes:
-        layout: ``3x4``, ``3x4_rhythm`` (with a lead II rhythm strip) or ``stack`` (12 leads in
-            one column over the whole window).
         image_size: ``(H, W)`` pixels the network sees (the printout is resized to it).
         dpi: rendering resolution in pixels per inch (px/mm = dpi / 25.4).
         grid: ``red``, ``grey`` or ``none``.
@@ -100,7 +98,6 @@ class ImageOptions:
             (:func:`ecgtf.inputs.layers.unzoom_grid`; ``grid="red"`` only).
     """
 
-    layout: str = "3x4"
     image_size: tuple = imagelib.DEFAULT_IMAGE_SIZE
     dpi: float = imagelib.DEFAULT_DPI
     grid: str = "red"
@@ -114,34 +111,34 @@ class ImageOptions:
         object.__setattr__(self, "image_size", tuple(int(s) for s in self.image_size))
         _check_choice("illumination", self.illumination, ILLUMINATION_MODES)
         _check_unzoom(self)
-        _check_choice("layout", self.layout, imagelib.IMAGE_LAYOUTS)
         _check_choice("grid", self.grid, imagelib.GRIDS)
         imagelib.check_preset(self.photo_augment)
 
 
 @dataclasses.dataclass(frozen=True)
-class LeadImagesOptions:
+class ImageOptions(_PrintoutOptions):
+    """A paper printout of the record (:mod:`ecgtf.render`), the view a phone photo gives.
+
+    Attributes: those of :class:`_PrintoutOptions`, and
+        layout: ``3x4``, ``3x4_rhythm`` (with a lead II rhythm strip) or ``stack`` (12 leads in
+            one column over the whole window).
+    """
+
+    layout: str = "3x4"
+
+    def __post_init__(self):
+        super().__post_init__()
+        _check_choice("layout", self.layout, imagelib.IMAGE_LAYOUTS)
+
+
+@dataclasses.dataclass(frozen=True)
+class LeadImagesOptions(_PrintoutOptions):
     """One printout strip per lead (the ``lead`` layout of :mod:`ecgtf.render`), as a sequence.
 
-    Attributes: as :class:`ImageOptions` (``image_size`` is each lead image's ``(H, W)``),
-    without ``layout``.
+    Attributes: those of :class:`_PrintoutOptions`; ``image_size`` is each lead image's ``(H, W)``.
     """
 
     image_size: tuple = imagelib.DEFAULT_LEAD_IMAGE_SIZE
-    dpi: float = imagelib.DEFAULT_DPI
-    grid: str = "red"
-    line_width_px: int = 1
-    photo_augment: str = "none"
-    source: str = "render"
-    illumination: str = DEFAULT_ILLUMINATION
-    unzoom: bool = DEFAULT_UNZOOM
-
-    def __post_init__(self):
-        object.__setattr__(self, "image_size", tuple(int(s) for s in self.image_size))
-        _check_choice("illumination", self.illumination, ILLUMINATION_MODES)
-        _check_unzoom(self)
-        _check_choice("grid", self.grid, imagelib.GRIDS)
-        imagelib.check_preset(self.photo_augment)
 
 
 def _check_unzoom(options) -> None:
