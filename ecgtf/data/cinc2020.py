@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ecgtf.data.base import Reader
-from ecgtf.data.record import Record, RecordError
+from ecgtf.data.record import Record
 from ecgtf.data.tasks import Task
 from ecgtf.data.wfdb_io import read_record
 
