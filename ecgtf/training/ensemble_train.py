@@ -72,7 +72,7 @@ def train_ensemble(cfg: TrainConfig, out: str, val_folds: list[int] | None = Non
     metrics (also written to ``out/test_metrics.json`` with its plots and predictions).
     """
     from ecgtf.evaluation.ensemble import mean_probabilities, mean_thresholds, merge_predictions
-    from ecgtf.evaluation.scores import main_score
+    from ecgtf.evaluation.scores import compute_metrics, main_score
     from ecgtf.training.ensemble_run import ENSEMBLE_FILE, write_ensemble_run
     from ecgtf.training.report import write_json, write_report
     from ecgtf.training.saved import read_predictions, read_thresholds
@@ -91,8 +91,7 @@ def train_ensemble(cfg: TrainConfig, out: str, val_folds: list[int] | None = Non
     dirs = [os.path.abspath(m.cfg.out) for m in members]
     thresholds = mean_thresholds([read_thresholds(d).get("thresholds") for d in dirs])
     write_ensemble_run(dirs, out, thresholds)
-    frames, tasks = zip(*(read_predictions(d, "val") for d in dirs))
-    task = tasks[0]
+    task = read_predictions(dirs[0], "val")[1]  # write_ensemble_run checked that the members share it
     summary = {"plan": {"val_folds": val_folds} if val_folds is not None else {"seeds": seeds},
                "members": [{"run": d, f"val_{task.main_score}": _validation_score(d, task)} for d in dirs]}
     if cfg.test_folds:  # every member scored the same test records
@@ -101,15 +100,9 @@ def train_ensemble(cfg: TrainConfig, out: str, val_folds: list[int] | None = Non
                             metrics_name="test_metrics.json", prefix="test_", record_ids=ids)
         summary["split"] = "test"
         summary[f"test_{task.main_score}"] = main_score(task, test)
-        summary["test_members"] = [main_score(task, _scores(task, y_true, p)) for p in probs]
+        summary["test_members"] = [main_score(task, compute_metrics(task, y_true, p)) for p in probs]
     write_json(summary, os.path.join(out, ENSEMBLE_FILE))
     return summary
-
-
-def _scores(task, y_true, prob) -> dict:
-    from ecgtf.evaluation.scores import compute_metrics
-
-    return compute_metrics(task, y_true, prob)
 
 
 def _validation_score(run_dir: str, task) -> float | None:
