@@ -22,7 +22,9 @@ experiment's other training/validation folds), all are scored on the same test f
 A combination (``ptbxl_superdiagnostic_beat+resnet``) trains each member experiment and
 scores the mean of their test probabilities, alone or in every ``--cv-folds`` fold.
 Both together (``--cv-folds 1-8 --ensemble-val-folds 7 6 5``) train an ensemble inside every CV
-fold: as many members as folds listed, validating on the folds after the test fold in turn.
+fold: as many members as folds listed, validating on the folds after the test fold in turn;
+for a combination, its first experiment is that ensemble and each other view one run (the
+view's plain CV split), the ensemble and the runs averaged with equal weights.
 ``--reuse`` keeps finished runs, so an interrupted cross-validation or ensemble goes on;
 ``--ledger FILE`` records each finished CV fold, so (with ``--reuse``) a fold whose run folder
 is gone, e.g. in a later session, is not trained again: commit the ledger under
@@ -202,7 +204,7 @@ def run_cv_ensemble_fold(name: str, data_root: str, out_root: str, extra: list[s
     from ecgtf.training.ensemble_train import train_ensemble
 
     if name in COMBINED:
-        raise SystemExit(f"--ensemble-val-folds takes single experiments, not the combination {name}")
+        return run_cv_views_fold(name, data_root, out_root, extra, test, folds, n, reuse)
     folder, args, _, keys = EXPERIMENTS[name]
     if folder != "ptbxl":
         raise SystemExit(f"--cv-folds applies to PTB-XL experiments only, not {name}")
@@ -226,6 +228,22 @@ def run_cv_ensemble_fold(name: str, data_root: str, out_root: str, extra: list[s
     return {"name": name, "scored_on": "ensemble test_metrics.json", "run_dir": out,
             "seconds": round(time.perf_counter() - start, 1), "val_folds": vals,
             **{k: metrics.get(k) for k in keys}, **{f"{k}_members": [m.get(k) for m in members] for k in keys}}
+
+
+def run_cv_views_fold(name: str, data_root: str, out_root: str, extra: list[str], test: int, folds: list[int],
+                      n: int, reuse: bool = False) -> dict:
+    """A combination inside one CV fold: its first experiment (the main view) as the ``n``-member
+    ensemble of :func:`run_cv_ensemble_fold`, each other view as one run validating on the
+    ensemble's first validation fold (the plain CV split of that fold, so those runs are the
+    views' own cross-validation too); the ensemble and the runs are averaged with equal weights
+    in ``OUT_ROOT/NAME-cv-ensN/testK``. ``_members`` lists the ensemble's score, then each view's."""
+    main, *views = COMBINED[name]
+    ensemble = run_cv_ensemble_fold(main, data_root, out_root, extra, test, folds, n, reuse)
+    val = ensemble["val_folds"][0]
+    train = [f for f in folds if f not in (test, val)]
+    singles = [run_cv_fold(v, data_root, out_root, extra, test, val, train, reuse) for v in views]
+    result = combine(name, [ensemble, *singles], os.path.join(out_root, f"{name}-cv-ens{n}", f"test{test}"))
+    return {**result, "val_folds": ensemble["val_folds"]}
 
 
 def read_ledger(path: str | None) -> dict:

@@ -117,3 +117,34 @@ def test_cv_ensemble_fold_trains_members_without_the_test_fold(tmp_path, monkeyp
     assert sorted(cfg.train_folds + cfg.val_folds) == [1, 2, 3, 4, 5, 6, 7]
     assert seen["out"] == os.path.join(str(tmp_path), "ptbxl_superdiagnostic_beat-cv-ens3", "test8")
     assert r["macro_auc"] == 0.9 and r["macro_auc_members"] == [0.9, 0.9, 0.9] and r["val_folds"] == [1, 2, 3]
+
+
+def test_combination_inside_cv_fold_averages_main_ensemble_with_single_views(tmp_path, monkeypatch):
+    """beat+resnet with --ensemble-val-folds: the beat ensemble plus one resnet run on the plain CV split."""
+    ensembles, singles, combined = [], [], []
+
+    def fake_ensemble_fold(name, data_root, out_root, extra, test, folds, n, reuse=False):
+        ensembles.append((name, test, n))
+        return {"name": name, "run_dir": os.path.join(out_root, f"{name}-cv-ens{n}", f"test{test}"),
+                "seconds": 2.0, "val_folds": bench.cv_ensemble_val_folds(folds, test, n)}
+
+    def fake_cv_fold(name, data_root, out_root, extra, test, val, train, reuse=False):
+        singles.append((name, test, val, train))
+        return {"name": name, "run_dir": os.path.join(out_root, f"{name}-cv", f"test{test}"), "seconds": 1.0}
+
+    def fake_combine(name, members, out):
+        combined.append(([m["run_dir"] for m in members], out))
+        return {"name": name, "run_dir": out, "seconds": 3.0, "auc": 0.97}
+
+    monkeypatch.setattr(bench, "run_cv_ensemble_fold", fake_ensemble_fold)
+    monkeypatch.setattr(bench, "run_cv_fold", fake_cv_fold)
+    monkeypatch.setattr(bench, "combine", fake_combine)
+    name = "ptbxl_mi_vs_norm_beat+resnet"
+    r = bench.run_cv_views_fold(name, "data", str(tmp_path), [], test=7, folds=list(range(1, 9)), n=3)
+    assert ensembles == [("ptbxl_mi_vs_norm_beat", 7, 3)]
+    assert singles == [("ptbxl_mi_vs_norm", 7, 8, [1, 2, 3, 4, 5, 6])]
+    (runs, out), = combined
+    assert runs == [os.path.join(str(tmp_path), "ptbxl_mi_vs_norm_beat-cv-ens3", "test7"),
+                    os.path.join(str(tmp_path), "ptbxl_mi_vs_norm-cv", "test7")]
+    assert out == os.path.join(str(tmp_path), f"{name}-cv-ens3", "test7")
+    assert r["auc"] == 0.97 and r["val_folds"] == [8, 1, 2]
