@@ -144,8 +144,16 @@ def save(config: TrainConfig, path: str) -> None:
 
 
 def load(path: str) -> TrainConfig:
-    """Reads a saved ``config.yaml`` back into a :class:`TrainConfig`."""
-    return merge(TrainConfig(), load_yaml(path), path)
+    """Reads a saved ``config.yaml`` back into a :class:`TrainConfig`.
+
+    Raises:
+        ValueError: the file is empty (train.py always writes every field, so an empty one is
+            damaged; read as defaults it would describe another run).
+    """
+    data = load_yaml(path)
+    if not data:
+        raise ValueError(f"{path} is empty: a run's config.yaml lists every setting (train.py writes it)")
+    return merge(TrainConfig(), data, path)
 
 
 def parse_folds(text: str | list | None) -> list[int] | None:

@@ -26,6 +26,17 @@ def test_merge_rejects_unknown_keys_and_round_trips(tmp_path):
     assert load(str(tmp_path / "config.yaml")) == cfg
 
 
+def test_an_empty_saved_config_is_refused_not_read_as_defaults(tmp_path):
+    from ecgtf.training.saved import load_run
+
+    (tmp_path / "config.yaml").write_text("")
+    (tmp_path / "model.keras").write_bytes(b"")
+    with pytest.raises(ValueError, match="config.yaml is empty"):
+        load(str(tmp_path / "config.yaml"))
+    with pytest.raises(ValueError, match="config.yaml cannot be read: .* is empty"):
+        load_run(str(tmp_path))
+
+
 @dataclasses.dataclass
 class Fake:
     labels: np.ndarray
