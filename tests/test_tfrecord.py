@@ -78,3 +78,18 @@ def test_a_tfrecord_folder_of_another_task_is_refused(shards):
     _, out, cache = shards
     with pytest.raises(ValueError, match="labelled for task 'af4'"):
         load_dataset("cinc2017", out, task="other", cache_root=cache, progress=False)
+
+
+def test_a_rewritten_shard_rebuilds_the_record_cache(shards, tmp_path):
+    """The cache key holds each shard's size and mtime: new shards under the same record ids are decoded anew."""
+    from ecgtf.data.datasets import load_dataset
+
+    root, out, _ = shards
+    cache = str(tmp_path / "cache")
+    first = load_dataset("cinc2017", out, cache_root=cache, progress=False)
+    assert load_dataset("cinc2017", out, cache_root=cache, progress=False).from_cache
+    shard = os.path.join(out, json.loads(open(os.path.join(out, "tfrecords.json")).read())["shards"][0])
+    st = os.stat(shard)
+    os.utime(shard, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    again = load_dataset("cinc2017", out, cache_root=cache, progress=False)
+    assert not again.from_cache and len(again) == len(first)

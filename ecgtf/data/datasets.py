@@ -285,9 +285,11 @@ def source_signature(frame: pd.DataFrame) -> str:
     codes = frame["codes"] if "codes" in frame else [None] * len(frame)
     for path, code in zip(frame["path"], codes):
         digest.update(f"{path}|{code}".encode())
-        for suffix in SIGNAL_SUFFIXES:
+        # A TFRecord row's path is "SHARD#i": the shard file is its signal file.
+        files = [(s, path + s) for s in SIGNAL_SUFFIXES] + ([("#", path.rsplit("#", 1)[0])] if "#" in path else [])
+        for suffix, file in files:
             try:
-                st = os.stat(path + suffix)
+                st = os.stat(file)
             except OSError:
                 continue
             digest.update(f"{suffix}:{st.st_size}:{st.st_mtime_ns}".encode())
