@@ -10,7 +10,7 @@ score. Multi-label decision thresholds are the mean of the members' ``thresholds
 Nothing is re-run: train the members first (e.g. ``bench_real_data.py --ensemble-val-folds``).
 When the members take the same decoded input (rate, leads, filter, window), ``--out`` also gets
 ``model.keras`` (their models averaged), ``config.yaml``, ``run_spec.json`` and ``thresholds.json``,
-so ``evaluate.py --run OUT``, ``gradcam.py --run OUT --member K`` and export treat it as a run.
+so ``evaluate.py --run OUT``, ``gradcam.py --run OUT`` (``--member K`` for one member) and export treat it as a run.
 """
 
 import argparse

@@ -26,10 +26,11 @@ def main(argv=None):
     p.add_argument("--class", dest="class_name", help="class to explain (default: the predicted class)")
     p.add_argument("--method", choices=list(METHODS), default="gradcam")
     p.add_argument("--out", required=True, help="PNG path, or a folder when --input is a folder")
-    p.add_argument("--member", type=int, help="for an ensemble folder: explain its K-th member's model")
+    p.add_argument("--member", type=int, help="for an ensemble folder: explain its K-th member's model "
+                                              "(default: the mean of the members' heatmaps)")
     args = p.parse_args(argv)
 
-    explainer = load_explainer(_member_run(args.run, args.member))
+    explainer = load_explainer(args.run, args.member)
     if os.path.isdir(args.input):
         rows = explain_folder(explainer, args.input, args.out, class_name=args.class_name, method=args.method)
         print(f"wrote {len(rows)} PNGs and {os.path.join(args.out, 'index.html')}")
@@ -38,21 +39,6 @@ def main(argv=None):
     print(f"{row['record_id']}: predicted {row['predicted']} (p={row['probability']:.2f}); "
           f"{row['method']} for {row['explained']} -> {row['png']}")
     return row
-
-
-def _member_run(run_dir, member):
-    """The run folder to explain: ``run_dir``, or an ensemble's ``member``-th member."""
-    from ecgtf.training.ensemble_run import is_ensemble, member_dirs
-
-    if not is_ensemble(run_dir):
-        if member is not None:
-            raise ValueError(f"--member is for ensemble folders; {run_dir} is a single run")
-        return run_dir
-    members = member_dirs(run_dir)
-    if member is None or not 0 <= member < len(members):
-        raise ValueError(f"{run_dir} is an ensemble of {len(members)} runs: explain one with --member K "
-                         f"(0 to {len(members) - 1})")
-    return members[member]
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ validation fold (each trains on the recipe's other folds); other datasets' membe
 their seed (another validation share, another initialisation). Members are run folders under
 ``OUT/members/``; run the same command again after an interruption and finished members are
 kept, an unfinished one resumes. ``OUT`` is then read like a run by ``evaluate.py``,
-``gradcam.py`` (``--member K`` for one member), ``export.py`` and ``predict.py``.
+``gradcam.py`` (members' heatmaps averaged, ``--member K`` for one), ``export.py`` and ``predict.py``.
 """
 
 import argparse

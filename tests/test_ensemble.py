@@ -119,7 +119,43 @@ def test_ensemble_folder_loads_evaluates_and_explains_like_a_run(tmp_path, capsy
 
     metrics = evaluate_script.main(["--run", str(ens), "--split", "all"])
     assert 0.0 <= metrics["cinc2017_f1"] <= 1.0 and "ci95" in metrics
-    assert run_cli(gradcam_script.main, ["--run", str(ens), "--input", "A00001", "--out", str(tmp_path / "g.png")]) == 2
-    assert "--member K" in capsys.readouterr().err
+    assert run_cli(gradcam_script.main, ["--run", str(ens), "--member", "2", "--input", "A00001",
+                                         "--out", str(tmp_path / "g.png")]) == 2
+    assert "0 to 1, got 2" in capsys.readouterr().err
     gradcam_script.main(["--run", str(ens), "--member", "1", "--input", "A00001", "--out", str(tmp_path / "g.png")])
     assert (tmp_path / "g.png").stat().st_size > 1000
+    row = gradcam_script.main(["--run", str(ens), "--input", "A00001", "--out", str(tmp_path / "mean.png")])
+    assert (tmp_path / "mean.png").stat().st_size > 1000 and row["record_id"] == "A00001"
+
+
+def test_ensemble_gradcam_is_the_mean_of_its_members_heatmaps(tmp_path, monkeypatch):
+    """Without --member: the ensemble's mean probability decides the class, and the heatmap is the
+    members' heatmaps for that class averaged (then scaled to a maximum of 1)."""
+    from data_builders import write_cinc2017
+
+    import train as train_script  # noqa: E402
+    from ecgtf.explain import gallery
+    from ecgtf.explain.gradcam import gradcam
+
+    root = write_cinc2017(tmp_path / "d", {f"A{i:05d}": "NAO~"[i % 4] for i in range(1, 13)})
+    runs = []
+    for seed in (0, 1):
+        run = tmp_path / f"m{seed}"
+        train_script.main(["--model", "compact1d", "--option", "filters=[6]", "--option", "stem_filters=8",
+                           "--dataset", "cinc2017", "--data-dir", root, "--cache-dir", str(tmp_path / "c"),
+                           "--epochs", "1", "--seed", str(seed), "--out", str(run), "--verbose", "0"])
+        runs.append(str(run))
+    ensemble_script.main(["--runs", *runs, "--split", "val", "--out", str(tmp_path / "ens")])
+    drawn = {}
+    monkeypatch.setitem(gallery.DRAWERS, "signal", lambda explainer, window, x, heat, *a, **k: drawn.update(heat=heat))
+    explainer = gallery.load_explainer(str(tmp_path / "ens"))
+    assert len(explainer.members) == 2
+    row = gallery.explain_one(explainer, "A00002", str(tmp_path / "e.png"), class_name="A")
+    _, signal = gallery.load_input(explainer, "A00002")
+    heats = [gradcam(m.run.network, gallery.model_input(m, signal)[1], class_index=1)[0] for m in explainer.members]
+    expected = np.mean(heats, axis=0)
+    np.testing.assert_allclose(drawn["heat"], expected / expected.max(), atol=1e-5)
+    assert not np.allclose(heats[0], heats[1], atol=1e-3)  # two different members, so the mean is a mean
+    probs = np.mean([m.run.network(gallery.model_input(m, signal)[1]).numpy()[0] for m in explainer.members], axis=0)
+    assert row["predicted"] == explainer.class_names[int(probs.argmax())] and row["explained"] == "A"
+    assert row["probability"] == pytest.approx(float(probs.max()), abs=1e-6)

@@ -47,6 +47,7 @@ class Explainer:
     class_names: list
     threshold: float = 0.5
     _data: object = None
+    members: list = dataclasses.field(default_factory=list)  # an ensemble's, explained together
 
     @property
     def spec(self):
@@ -73,15 +74,35 @@ def _class_names(spec, outputs: int) -> list:
     return names if len(names) == outputs else [f"class {i}" for i in range(outputs)]
 
 
-def load_explainer(run_dir: str) -> Explainer:
-    """Reads ``run_dir`` (see :func:`ecgtf.training.saved.load_run`) into an :class:`Explainer`."""
+def load_explainer(run_dir: str, member: int | None = None) -> Explainer:
+    """Reads ``run_dir`` (see :func:`ecgtf.training.saved.load_run`) into an :class:`Explainer`.
+
+    For an ensemble folder: its ``member``-th member's run, or (``member`` None) the ensemble,
+    whose heatmap is the mean of its members' heatmaps for the class the ensemble predicts.
+
+    Raises:
+        ValueError: ``member`` for a single run, or out of range.
+    """
+    from ecgtf.training.ensemble_run import is_ensemble, member_dirs
     from ecgtf.training.saved import load_run
 
+    if is_ensemble(run_dir):
+        members = member_dirs(run_dir)
+        if member is not None:
+            if not 0 <= member < len(members):
+                raise ValueError(f"{run_dir} is an ensemble of {len(members)} runs: --member takes 0 to "
+                                 f"{len(members) - 1}, got {member}")
+            return load_explainer(members[member])
+    elif member is not None:
+        raise ValueError(f"--member is for ensemble folders; {run_dir} is a single run")
     run = load_run(run_dir)
     names = _class_names(run.spec, int(run.model.outputs[0].shape[-1]))
     thresholds = run.thresholds
     threshold = float(thresholds[0]) if thresholds and len(names) == 2 and len(thresholds) == 1 else 0.5
-    return Explainer(run, names, threshold)
+    explainer = Explainer(run, names, threshold)
+    if run.members:
+        explainer.members = [load_explainer(m) for m in run.members]
+    return explainer
 
 
 def top_frequency_hz(sampling_rate: float, options: dict) -> float:
@@ -158,11 +179,11 @@ def model_input(explainer: Explainer, signal: np.ndarray) -> tuple[np.ndarray, n
     return window, np.asarray(explainer.run.prepare(tf.constant(window[None])), np.float32)
 
 
-def _draw_signal(explainer, window, x, heat, out_png, lead_names, title, explained):
+def _draw_signal(explainer, window, x, heat, out_png, lead_names, title, explained, lead_scores=None):
     """The window with the Grad-CAM time band once and, for several leads, each lead's
     integrated-gradients attribution (which lead mattered, not only when)."""
-    scores = None
-    if window.shape[1] > 1:
+    scores = lead_scores
+    if scores is None and window.shape[1] > 1:
         scores = lead_attribution(explainer.run.network, x, class_index=explained)[0]
     overlay.plot_raw(window, heat, explainer.spec.sampling_rate, out_png, lead_names=lead_names, title=title,
                      lead_scores=scores)
@@ -219,19 +240,55 @@ def explain_one(explainer: Explainer, source: str, out_png: str, *, class_name: 
         ``{"record_id", "png", "predicted", "probability", "explained", "method"}``.
     """
     record_id, signal = load_input(explainer, source)
+    if explainer.members:
+        return _explain_ensemble(explainer, source, record_id, signal, out_png, class_name, method)
     window, x = model_input(explainer, signal)
     network = explainer.run.network
     probs = np.asarray(network(x, training=False))[0]
-    pred = int(predicted_classes(probs[None], explainer.threshold)[0])
-    prob = float(probs[0] if pred == 1 else 1.0 - probs[0]) if probs.shape[-1] == 1 else float(probs[pred])
-    target = class_index(explainer, class_name)
-    explained = pred if target is None else target
+    pred, prob, explained = _decision(explainer, probs, class_name)
     heat = gradcam(network, x, class_index=explained, method=method)[0]
     names = explainer.class_names
     title = (f"{record_id}: predicted {names[pred]} (p={prob:.2f}); "
              f"{method} for {names[explained]}")
     lead_names = _lead_names(source, window.shape[1]) or explainer.spec.lead_names
     DRAWERS[get_spec(explainer.kind).draw](explainer, window, x, heat, out_png, lead_names, title, explained)
+    return {"record_id": record_id, "png": out_png, "predicted": names[pred], "probability": prob,
+            "explained": names[explained], "method": method}
+
+
+def _decision(explainer: Explainer, probs: np.ndarray, class_name: str | None) -> tuple[int, float, int]:
+    """``(predicted class, its probability, class to explain)`` of one example's probabilities."""
+    pred = int(predicted_classes(probs[None], explainer.threshold)[0])
+    prob = float(probs[0] if pred == 1 else 1.0 - probs[0]) if probs.shape[-1] == 1 else float(probs[pred])
+    target = class_index(explainer, class_name)
+    return pred, prob, pred if target is None else target
+
+
+def _explain_ensemble(explainer: Explainer, source: str, record_id: str, signal: np.ndarray, out_png: str,
+                      class_name: str | None, method: str) -> dict:
+    """The ensemble's prediction (its members' mean probability, its threshold) and the mean of
+    the members' heatmaps for that class, each member on its own prepared input; the lead
+    attributions of raw-signal members are averaged too. Drawn on the first member's input."""
+    members = explainer.members
+    inputs = [model_input(m, signal) for m in members]
+    probs = np.mean([np.asarray(m.run.network(x, training=False))[0] for m, (_, x) in zip(members, inputs)], axis=0)
+    pred, prob, explained = _decision(explainer, probs, class_name)
+    heats = [gradcam(m.run.network, x, class_index=explained, method=method)[0] for m, (_, x) in zip(members, inputs)]
+    if len({h.shape for h in heats}) > 1:
+        raise ValueError(f"the members' heatmaps differ in shape ({', '.join(str(h.shape) for h in heats)}), so "
+                         f"they cannot be averaged: explain one member with --member K")
+    heat = np.mean(heats, axis=0)
+    heat = heat / heat.max() if heat.max() > 0 else heat
+    first, (window, x) = members[0], inputs[0]
+    extra = {}
+    if get_spec(first.kind).draw == "signal" and window.shape[1] > 1:
+        extra["lead_scores"] = np.mean([lead_attribution(m.run.network, xm, class_index=explained)[0]
+                                        for m, (_, xm) in zip(members, inputs)], axis=0)
+    names = explainer.class_names
+    title = (f"{record_id}: ensemble of {len(members)} predicts {names[pred]} (p={prob:.2f}); "
+             f"mean {method} of its members for {names[explained]}")
+    lead_names = _lead_names(source, window.shape[1]) or explainer.spec.lead_names
+    DRAWERS[get_spec(first.kind).draw](first, window, x, heat, out_png, lead_names, title, explained, **extra)
     return {"record_id": record_id, "png": out_png, "predicted": names[pred], "probability": prob,
             "explained": names[explained], "method": method}
 

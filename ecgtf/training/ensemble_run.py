@@ -1,5 +1,5 @@
 """Ensembles as run folders: the members' mean, saved so that ``load_run`` (and with it
-``evaluate.py``, ``gradcam.py --member K`` and export) reads it like a single run.
+``evaluate.py``, ``gradcam.py`` and export) reads it like a single run.
 
 The folder holds ``model.keras`` (every member's model, its preprocessing inside, averaged),
 ``config.yaml`` and ``run_spec.json`` of the first member (data, split rules, rate, leads,
