@@ -8,6 +8,8 @@ ensemble into ``--out``, with ``ensemble.json`` naming the members and each memb
 score. Multi-label decision thresholds are the mean of the members' ``thresholds.json``
 (each tuned on its own validation records), so no test record tunes anything.
 Nothing is re-run: train the members first (e.g. ``bench_real_data.py --ensemble-val-folds``).
+``--split none`` scores nothing and only writes the run folder: for members trained on all the
+data (a final predictor), which share no held-out records.
 When the members take the same decoded input (rate, leads, filter, window), ``--out`` also gets
 ``model.keras`` (their models averaged), ``config.yaml``, ``run_spec.json`` and ``thresholds.json``,
 so ``evaluate.py --run OUT``, ``gradcam.py --run OUT`` (``--member K`` for one member) and export treat it as a run.
@@ -29,12 +31,17 @@ def main(argv=None):
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", nargs="+", required=True, help="run folders (two or more)")
-    p.add_argument("--split", choices=list(PREDICTION_FILES), default="test", help="which saved predictions to average")
+    p.add_argument("--split", choices=[*PREDICTION_FILES, "none"], default="test",
+                   help="which saved predictions to average; none: write the run folder only")
     p.add_argument("--file", help="predictions file inside each run folder instead (e.g. eval_folds/predictions.csv)")
     p.add_argument("--out", required=True, help="folder for the ensemble's metrics, plots and predictions")
     args = p.parse_args(argv)
     if len(args.runs) < 2:
         p.error("--runs needs at least two run folders")
+    if args.split == "none":
+        if args.file:
+            p.error("--file names predictions to score; --split none scores nothing")
+        return _run_folder_only(args.runs, args.out)
 
     frames, tasks = zip(*(read_predictions(run, args.split, args.file) for run in args.runs))
     thresholds = [read_thresholds(run).get("thresholds") for run in args.runs]
@@ -62,6 +69,24 @@ def main(argv=None):
         print(f"ensemble {line}")
     print(f"written to {args.out}; {loadable}")
     return metrics
+
+
+def _run_folder_only(runs: list[str], out: str) -> dict:
+    """The members' models averaged into the run folder ``out``, without scoring."""
+    from ecgtf.evaluation.ensemble import mean_thresholds
+    from ecgtf.training.ensemble_run import write_ensemble_run
+    from ecgtf.training.report import write_json
+    from ecgtf.training.saved import read_thresholds
+
+    thresholds = mean_thresholds([read_thresholds(run).get("thresholds") for run in runs])
+    try:
+        write_ensemble_run([os.path.abspath(r) for r in runs], out, thresholds)
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
+    write_json({"members": [{"run": os.path.abspath(r)} for r in runs], "split": None},
+               os.path.join(out, "ensemble.json"))
+    print(f"{out} is a run folder (model.keras averages the {len(runs)} members); nothing scored (--split none)")
+    return {}
 
 
 if __name__ == "__main__":

@@ -119,6 +119,11 @@ def test_ensemble_folder_loads_evaluates_and_explains_like_a_run(tmp_path, capsy
 
     metrics = evaluate_script.main(["--run", str(ens), "--split", "all"])
     assert 0.0 <= metrics["cinc2017_f1"] <= 1.0 and "ci95" in metrics
+    # --split none (members of a final predictor share no held-out records): the run folder only
+    assert ensemble_script.main(["--runs", *runs, "--split", "none", "--out", str(tmp_path / "final")]) == {}
+    final = load_run(str(tmp_path / "final"))
+    assert final.members == runs and not (tmp_path / "final" / "metrics.json").exists()
+    np.testing.assert_allclose(final.model.predict(x, verbose=0), expected, atol=1e-6)
     assert run_cli(gradcam_script.main, ["--run", str(ens), "--member", "2", "--input", "A00001",
                                          "--out", str(tmp_path / "g.png")]) == 2
     assert "0 to 1, got 2" in capsys.readouterr().err
