@@ -164,3 +164,11 @@ def test_ensemble_gradcam_is_the_mean_of_its_members_heatmaps(tmp_path, monkeypa
     probs = np.mean([m.run.network(gallery.model_input(m, signal)[1]).numpy()[0] for m in explainer.members], axis=0)
     assert row["predicted"] == explainer.class_names[int(probs.argmax())] and row["explained"] == "A"
     assert row["probability"] == pytest.approx(float(probs.max()), abs=1e-6)
+
+    # An ensemble of the ensemble and its first member (a file input this time): weights 1/4, 1/4 + 1/2.
+    ensemble_script.main(["--runs", str(tmp_path / "ens"), runs[0], "--split", "none", "--out", str(tmp_path / "n")])
+    np.save(tmp_path / "rec.npy", signal)
+    nested = gallery.load_explainer(str(tmp_path / "n"))
+    gallery.explain_one(nested, str(tmp_path / "rec.npy"), str(tmp_path / "n.png"), class_name="A")
+    expected = 0.75 * heats[0] + 0.25 * heats[1]
+    np.testing.assert_allclose(drawn["heat"], expected / expected.max(), atol=1e-5)

@@ -157,6 +157,8 @@ def class_index(explainer: Explainer, name: str | None) -> int | None:
 
 
 def _check_leads(explainer: Explainer, signal: np.ndarray) -> None:
+    while explainer.members:  # an ensemble's members take the same leads: ask its first single run
+        explainer = explainer.members[0]
     leads = explainer.spec.n_leads if explainer.spec.printout else explainer.run.prepare.input_shape[-1]
     if signal.ndim != 2:
         raise ValueError(f"expected a signal (samples, leads), got shape {signal.shape}")
@@ -269,28 +271,45 @@ def _explain_ensemble(explainer: Explainer, source: str, record_id: str, signal:
     """The ensemble's prediction (its members' mean probability, its threshold) and the mean of
     the members' heatmaps for that class, each member on its own prepared input; the lead
     attributions of raw-signal members are averaged too. Drawn on the first member's input."""
-    members = explainer.members
+    members, weights = _leaves(explainer)
     inputs = [model_input(m, signal) for m in members]
-    probs = np.mean([np.asarray(m.run.network(x, training=False))[0] for m, (_, x) in zip(members, inputs)], axis=0)
+    probs = np.einsum("m,mk->k", weights, [np.asarray(m.run.network(x, training=False))[0]
+                                          for m, (_, x) in zip(members, inputs)])
     pred, prob, explained = _decision(explainer, probs, class_name)
     heats = [gradcam(m.run.network, x, class_index=explained, method=method)[0] for m, (_, x) in zip(members, inputs)]
     if len({h.shape for h in heats}) > 1:
         raise ValueError(f"the members' heatmaps differ in shape ({', '.join(str(h.shape) for h in heats)}), so "
                          f"they cannot be averaged: explain one member with --member K")
-    heat = np.mean(heats, axis=0)
+    heat = np.tensordot(weights, np.asarray(heats), axes=1)
     heat = heat / heat.max() if heat.max() > 0 else heat
     first, (window, x) = members[0], inputs[0]
     extra = {}
     if get_spec(first.kind).draw == "signal" and window.shape[1] > 1:
-        extra["lead_scores"] = np.mean([lead_attribution(m.run.network, xm, class_index=explained)[0]
-                                        for m, (_, xm) in zip(members, inputs)], axis=0)
+        extra["lead_scores"] = np.tensordot(weights, np.asarray(
+            [lead_attribution(m.run.network, xm, class_index=explained)[0] for m, (_, xm) in zip(members, inputs)]),
+            axes=1)
     names = explainer.class_names
-    title = (f"{record_id}: ensemble of {len(members)} predicts {names[pred]} (p={prob:.2f}); "
+    title = (f"{record_id}: ensemble of {len(explainer.members)} predicts {names[pred]} (p={prob:.2f}); "
              f"mean {method} of its members for {names[explained]}")
     lead_names = _lead_names(source, window.shape[1]) or explainer.spec.lead_names
     DRAWERS[get_spec(first.kind).draw](first, window, x, heat, out_png, lead_names, title, explained, **extra)
     return {"record_id": record_id, "png": out_png, "predicted": names[pred], "probability": prob,
             "explained": names[explained], "method": method}
+
+
+def _leaves(explainer: Explainer) -> tuple[list[Explainer], np.ndarray]:
+    """The single runs under an ensemble (an ensemble of ensembles included) and the weight
+    of each in its mean probability."""
+    leaves, weights = [], []
+    for member in explainer.members:
+        if member.members:
+            sub, w = _leaves(member)
+            leaves += sub
+            weights += list(w / len(explainer.members))
+        else:
+            leaves.append(member)
+            weights.append(1.0 / len(explainer.members))
+    return leaves, np.asarray(weights)
 
 
 def _lead_names(source: str, leads: int):
