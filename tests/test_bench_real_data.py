@@ -148,3 +148,26 @@ def test_combination_inside_cv_fold_averages_main_ensemble_with_single_views(tmp
                     os.path.join(str(tmp_path), "ptbxl_mi_vs_norm-cv", "test7")]
     assert out == os.path.join(str(tmp_path), f"{name}-cv-ens3", "test7")
     assert r["auc"] == 0.97 and r["val_folds"] == [8, 1, 2]
+
+
+def test_ledger_table_pairs_folds_and_reports_members(tmp_path, capsys):
+    import json
+
+    import cv_ledger_table
+
+    def ledger(name, scores, members=None):
+        folds = {f"x-ens3/test{k}": {"auc": s, **({"auc_members": members[k]} if members else {})}
+                 for k, s in scores.items()}
+        path = tmp_path / name
+        path.write_text(json.dumps({"command": "c", "folds": folds}))
+        return str(path)
+
+    a = ledger("a.json", {1: 0.90, 2: 0.80, 3: 0.70}, {1: [0.8, 0.9], 2: [0.7, 0.8], 3: [0.6, 0.7]})
+    b = ledger("b.json", {2: 0.85, 3: 0.65, 4: 0.99})
+    (_, key, values), (_, _, other) = cv_ledger_table.main([a, b])
+    out = capsys.readouterr().out
+    assert key == "auc" and values == {1: 0.90, 2: 0.80, 3: 0.70} and other[4] == 0.99
+    assert "mean ± sd: 0.800 ± 0.100" in out and "member 2: 0.800 ± 0.100" in out
+    assert "2 paired folds: 0.000 ± 0.071 (higher on 1 of 2)" in out
+    with pytest.raises(SystemExit, match="no 'f1'"):
+        cv_ledger_table.main([a, "--score", "f1"])
