@@ -139,9 +139,10 @@ def test_truncated_model_and_missing_record(tiny, tmp_path, capsys):
 
 
 def test_unreadable_thresholds_file_is_named(tmp_path, capsys):
+    from ecgtf.config import TrainConfig, save
+
     run = tmp_path / "run"
-    run.mkdir()
-    (run / "config.yaml").write_text("")
+    save(TrainConfig(), str(run / "config.yaml"))  # a readable config: the thresholds are what is broken
     (run / "model.keras").write_text("x")
     (run / "thresholds.json").write_text("{bad")
     assert run_cli(evaluate_script.main, ["--run", str(run)]) == 2
