@@ -16,14 +16,13 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-LEADS_12 = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
+from ecgtf.data.synthetic import LEADS_12, synthesize_ecg  # noqa: E402
+
 CASES = {"af_1lead_300hz_60s": ({"af"}, 300, 60, ("ECG",)),
          "normal_12lead_500hz_10s": ({"normal"}, 500, 10, LEADS_12)}
 
 
 def best_ms(args, repeats: int) -> float:
-    from ecgtf.data.synthetic import synthesize_ecg
-
     times = []
     for seed in range(repeats):
         start = time.perf_counter()

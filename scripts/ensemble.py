@@ -38,13 +38,13 @@ def main(argv=None):
     args = p.parse_args(argv)
     if len(args.runs) < 2:
         p.error("--runs needs at least two run folders")
+    if args.split == "none" and args.file:
+        p.error("--file names predictions to score; --split none scores nothing")
+    thresholds = mean_thresholds([read_thresholds(run).get("thresholds") for run in args.runs])
     if args.split == "none":
-        if args.file:
-            p.error("--file names predictions to score; --split none scores nothing")
-        return _run_folder_only(args.runs, args.out)
+        return _run_folder_only(args.runs, args.out, thresholds)
 
     frames, tasks = zip(*(read_predictions(run, args.split, args.file) for run in args.runs))
-    thresholds = [read_thresholds(run).get("thresholds") for run in args.runs]
     names = {t.name for t in tasks}
     if len(names) > 1:
         raise SystemExit(f"the runs are for different tasks: {', '.join(sorted(names))}")
@@ -53,9 +53,9 @@ def main(argv=None):
     members = [{"run": os.path.abspath(run), task.main_score: main_score(task, compute_metrics(task, y_true, prob))}
                for run, prob in zip(args.runs, probs)]
     metrics = write_report(task, y_true, mean_probabilities(probs), args.out,
-                           thresholds=mean_thresholds(thresholds), record_ids=record_ids)
+                           thresholds=thresholds, record_ids=record_ids)
     try:  # the members' models averaged into one: evaluate.py, gradcam.py and export read --out as a run
-        write_ensemble_run([m["run"] for m in members], args.out, mean_thresholds(thresholds))
+        write_ensemble_run([m["run"] for m in members], args.out, thresholds)
         loadable = f"{args.out} is a run folder too (model.keras averages the members)"
     except (ValueError, FileNotFoundError) as err:  # members of other inputs, or saved predictions only
         loadable = f"no model.keras in {args.out}: {err}"
@@ -71,14 +71,12 @@ def main(argv=None):
     return metrics
 
 
-def _run_folder_only(runs: list[str], out: str) -> dict:
-    """The members' models averaged into the run folder ``out``, without scoring."""
-    from ecgtf.evaluation.ensemble import mean_thresholds
+def _run_folder_only(runs: list[str], out: str, thresholds: list | None) -> dict:
+    """The members' models averaged into the run folder ``out`` (with the members' mean
+    ``thresholds``), without scoring."""
     from ecgtf.training.ensemble_run import write_ensemble_run
     from ecgtf.training.report import write_json
-    from ecgtf.training.saved import read_thresholds
 
-    thresholds = mean_thresholds([read_thresholds(run).get("thresholds") for run in runs])
     try:
         write_ensemble_run([os.path.abspath(r) for r in runs], out, thresholds)
     except ValueError as err:

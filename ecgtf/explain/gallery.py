@@ -86,7 +86,8 @@ def load_explainer(run_dir: str, member: int | None = None) -> Explainer:
     from ecgtf.training.ensemble_run import is_ensemble, member_dirs
     from ecgtf.training.saved import load_run
 
-    if is_ensemble(run_dir):
+    ensemble = is_ensemble(run_dir)
+    if ensemble:
         members = member_dirs(run_dir)
         if member is not None:
             if not 0 <= member < len(members):
@@ -95,13 +96,19 @@ def load_explainer(run_dir: str, member: int | None = None) -> Explainer:
             return load_explainer(members[member])
     elif member is not None:
         raise ValueError(f"--member is for ensemble folders; {run_dir} is a single run")
-    run = load_run(run_dir)
-    names = _class_names(run.spec, int(run.model.outputs[0].shape[-1]))
+    run = load_run(run_dir, with_model=not ensemble)  # an ensemble's members are loaded one by one
+    members = [load_explainer(m) for m in run.members or []]
+    model = _first_single(members[0]).run.model if members else run.model
+    names = _class_names(run.spec, int(model.outputs[0].shape[-1]))
     thresholds = run.thresholds
     threshold = float(thresholds[0]) if thresholds and len(names) == 2 and len(thresholds) == 1 else 0.5
-    explainer = Explainer(run, names, threshold)
-    if run.members:
-        explainer.members = [load_explainer(m) for m in run.members]
+    return Explainer(run, names, threshold, members=members)
+
+
+def _first_single(explainer: Explainer) -> Explainer:
+    """The explainer itself, or an ensemble's first single run (members take the same input)."""
+    while explainer.members:
+        explainer = explainer.members[0]
     return explainer
 
 
@@ -157,8 +164,7 @@ def class_index(explainer: Explainer, name: str | None) -> int | None:
 
 
 def _check_leads(explainer: Explainer, signal: np.ndarray) -> None:
-    while explainer.members:  # an ensemble's members take the same leads: ask its first single run
-        explainer = explainer.members[0]
+    explainer = _first_single(explainer)
     leads = explainer.spec.n_leads if explainer.spec.printout else explainer.run.prepare.input_shape[-1]
     if signal.ndim != 2:
         raise ValueError(f"expected a signal (samples, leads), got shape {signal.shape}")

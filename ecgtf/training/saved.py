@@ -49,12 +49,14 @@ class Run:
         return split_model(self.model)[1]
 
 
-def load_run(run_dir: str) -> Run:
+def load_run(run_dir: str, *, with_model: bool = True) -> Run:
     """Reads a run folder written by ``train``: config, input spec, model with its ``prepare``
     block, thresholds.
 
     Folders from before ``run_spec.json`` existed load too: their spec is rebuilt from
     ``config.yaml`` and their network gets the ``prepare`` block that spec describes.
+    ``with_model=False`` leaves ``model`` None, for an ensemble whose members are loaded
+    one by one anyway (its ``model.keras`` holds them all again).
 
     Raises:
         FileNotFoundError: the folder, ``config.yaml`` or ``model.keras`` is missing (one line).
@@ -75,15 +77,20 @@ def load_run(run_dir: str) -> Run:
         raise ValueError(f"{os.path.join(run_dir, 'config.yaml')} cannot be read: {err}") from None
     saved = read_thresholds(run_dir)
     spec = read_spec(run_dir, cfg)
-    model_path = os.path.join(run_dir, "model.keras")
-    try:
-        model = keras.models.load_model(model_path, compile=False)
-    except Exception as err:  # Keras raises many kinds for a truncated or foreign file
-        raise ValueError(f"{model_path} cannot be loaded ({type(err).__name__}: {str(err).splitlines()[0][:200]})"
-                         ) from None
     from ecgtf.training.ensemble_run import is_ensemble, member_dirs
 
-    if is_ensemble(run_dir):  # the members' models averaged, each with its own prepare block
+    ensemble = is_ensemble(run_dir)
+    if not with_model and not ensemble:
+        raise ValueError(f"with_model=False is for ensemble folders; {run_dir} is a single run")
+    model = None
+    if with_model:
+        model_path = os.path.join(run_dir, "model.keras")
+        try:
+            model = keras.models.load_model(model_path, compile=False)
+        except Exception as err:  # Keras raises many kinds for a truncated or foreign file
+            raise ValueError(f"{model_path} cannot be loaded "
+                             f"({type(err).__name__}: {str(err).splitlines()[0][:200]})") from None
+    if ensemble:  # the members' models averaged, each with its own prepare block
         return Run(run_dir, cfg, spec, model, saved.get("thresholds"), None, member_dirs(run_dir))
     if split_model(model)[0] is None:  # an old run: the network alone
         model = with_prepare(model, spec.build_prepare(n_leads=spec.n_leads or _old_leads(cfg, model)))
