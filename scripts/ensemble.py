@@ -13,6 +13,8 @@ data (a final predictor), which share no held-out records.
 When the members take the same decoded input (rate, leads, filter, window), ``--out`` also gets
 ``model.keras`` (their models averaged), ``config.yaml``, ``run_spec.json`` and ``thresholds.json``,
 so ``evaluate.py --run OUT``, ``gradcam.py --run OUT`` (``--member K`` for one member) and export treat it as a run.
+With a features run (``train_features.py``) among the members, ``--out`` holds ``ensemble.json`` and
+``thresholds.json`` only, and ``predict.py --model OUT`` averages the members record by record.
 """
 
 import argparse
@@ -54,11 +56,14 @@ def main(argv=None):
                for run, prob in zip(args.runs, probs)]
     metrics = write_report(task, y_true, mean_probabilities(probs), args.out,
                            thresholds=thresholds, record_ids=record_ids)
-    try:  # the members' models averaged into one: evaluate.py, gradcam.py and export read --out as a run
-        write_ensemble_run([m["run"] for m in members], args.out, thresholds)
-        loadable = f"{args.out} is a run folder too (model.keras averages the members)"
-    except (ValueError, FileNotFoundError) as err:  # members of other inputs, or saved predictions only
-        loadable = f"no model.keras in {args.out}: {err}"
+    if _has_features_member(args.runs):
+        loadable = _write_mean_folder(args.out, task.output_names, thresholds)
+    else:
+        try:  # the members' models averaged into one: evaluate.py, gradcam.py and export read --out as a run
+            write_ensemble_run([m["run"] for m in members], args.out, thresholds)
+            loadable = f"{args.out} is a run folder too (model.keras averages the members)"
+        except (ValueError, FileNotFoundError) as err:  # members of other inputs, or saved predictions only
+            loadable = f"no model.keras in {args.out}: {err}"
     write_json({"members": members, "split": args.split, "file": args.file or PREDICTION_FILES[args.split],
                 "n_records": int(len(y_true)), task.main_score: main_score(task, metrics)},
                os.path.join(args.out, "ensemble.json"))
@@ -77,14 +82,38 @@ def _run_folder_only(runs: list[str], out: str, thresholds: list | None) -> dict
     from ecgtf.training.ensemble_run import write_ensemble_run
     from ecgtf.training.report import write_json
 
-    try:
-        write_ensemble_run([os.path.abspath(r) for r in runs], out, thresholds)
-    except ValueError as err:
-        raise SystemExit(str(err)) from None
+    if _has_features_member(runs):
+        from ecgtf.serving.predictor import load_predictor
+
+        classes = load_predictor(runs[0]).info.class_names
+        loadable = _write_mean_folder(out, classes, thresholds)
+    else:
+        try:
+            write_ensemble_run([os.path.abspath(r) for r in runs], out, thresholds)
+        except ValueError as err:
+            raise SystemExit(str(err)) from None
+        loadable = f"{out} is a run folder (model.keras averages the {len(runs)} members)"
     write_json({"members": [{"run": os.path.abspath(r)} for r in runs], "split": None},
                os.path.join(out, "ensemble.json"))
-    print(f"{out} is a run folder (model.keras averages the {len(runs)} members); nothing scored (--split none)")
+    print(f"{loadable}; nothing scored (--split none)")
     return {}
+
+
+def _has_features_member(runs: list[str]) -> bool:
+    from ecgtf.features.gbm import is_features_run
+
+    return any(is_features_run(r) for r in runs)
+
+
+def _write_mean_folder(out: str, classes, thresholds) -> str:
+    """With a features run (trees) among the members there is no single Keras model: the folder
+    holds ``ensemble.json`` and ``thresholds.json``, and ``predict.py`` averages the members."""
+    from ecgtf.training.report import write_json
+
+    os.makedirs(out, exist_ok=True)
+    write_json({"classes": list(classes), "thresholds": thresholds}, os.path.join(out, "thresholds.json"))
+    return (f"predict.py --model {out} averages the members (a features run among them: no single model.keras, "
+            "so evaluate.py, gradcam.py and export take the network members one by one)")
 
 
 if __name__ == "__main__":

@@ -113,6 +113,58 @@ class SavedModelPredictor:
         return np.asarray(out, np.float32).reshape(len(signals), len(self.info.class_names))
 
 
+class FeaturesPredictor:
+    """A features run (``scripts/train_features.py``): ECG features, then its gradient-boosted trees."""
+
+    def __init__(self, run_dir: str):
+        from ecgtf.features.gbm import FeatureGBM
+        from ecgtf.training.saved import read_thresholds
+
+        self.model = m = FeatureGBM.load(run_dir)
+        self.info = ModelInfo(m.sampling_rate, len(m.lead_names), list(m.lead_names), list(m.class_names),
+                              m.task_kind, read_thresholds(run_dir).get("thresholds"), "none")
+
+    def probabilities(self, signals: list[np.ndarray]) -> np.ndarray:
+        return self.model.predict_signals(signals)
+
+
+class MeanPredictor:
+    """An ensemble folder whose members are not one Keras model (a features run among networks):
+    each member scores the record decoded its own way (rate, filter), and the probabilities are averaged.
+
+    Raises:
+        ValueError: the members predict different classes, take other leads, or take printouts (one line).
+    """
+
+    def __init__(self, run_dir: str):
+        from ecgtf.training.ensemble_run import member_dirs
+        from ecgtf.training.saved import read_thresholds
+
+        self.members = [load_predictor(d) for d in member_dirs(run_dir)]
+        infos = [m.info for m in self.members]
+        for name, values in (("classes", [i.class_names for i in infos]),
+                             ("leads", [[n.lower() for n in i.lead_names] for i in infos]),
+                             ("task kind", [i.task_kind for i in infos])):
+            if any(v != values[0] for v in values[1:]):
+                raise ValueError(f"the members of {run_dir} differ in their {name}: "
+                                 + "; ".join(str(v) for v in values))
+        if any(i.takes_images for i in infos):
+            raise ValueError(f"{run_dir}: a printout member cannot be averaged with signal members here")
+        thresholds = read_thresholds(run_dir).get("thresholds")
+        # The records arrive unfiltered at the first member's rate; each member decodes them its way.
+        self.info = dataclasses.replace(infos[0], signal_filter="none", thresholds=thresholds)
+
+    def probabilities(self, signals: list[np.ndarray]) -> np.ndarray:
+        from ecgtf.data.transforms import decode_signal
+
+        probs = []
+        for member in self.members:
+            m = member.info
+            mine = [decode_signal(s, self.info.sampling_rate, m.sampling_rate, m.signal_filter) for s in signals]
+            probs.append(np.asarray(member.probabilities(mine), np.float32))
+        return np.mean(probs, axis=0)
+
+
 def saved_model_dir(path: str) -> str | None:
     """``path`` itself when it holds ``saved_model.pb``, its highest numbered version folder
     when it is a TF Serving model folder, else None."""
@@ -124,15 +176,23 @@ def saved_model_dir(path: str) -> str | None:
 
 
 def load_predictor(path: str):
-    """A :class:`RunPredictor` for a run folder, a :class:`SavedModelPredictor` for an export.
+    """A :class:`RunPredictor` for a run folder, a :class:`FeaturesPredictor` for a features run, a
+    :class:`MeanPredictor` for an ensemble folder of both kinds, a :class:`SavedModelPredictor` for an export.
 
     Raises:
         FileNotFoundError: ``path`` is neither (one line).
     """
     if not os.path.isdir(path):
         raise FileNotFoundError(f"--model {path!r} does not exist")
+    from ecgtf.features.gbm import is_features_run
+    from ecgtf.training.ensemble_run import is_ensemble
+
     if os.path.isfile(os.path.join(path, "config.yaml")):
         return RunPredictor(path)
+    if is_features_run(path):
+        return FeaturesPredictor(path)
+    if is_ensemble(path):
+        return MeanPredictor(path)
     saved = saved_model_dir(path)
     if saved is not None:
         return SavedModelPredictor(saved)

@@ -171,6 +171,14 @@ def read_predictions(run_dir: str, split: str = "test", file: str | None = None)
         hint = "" if file else (f": the run has no {split} predictions (train with test folds, "
                                 "use --split val, or score it with evaluate.py and pass --file)")
         raise SystemExit(f"{path} is missing{hint}")
+    from ecgtf.features.gbm import is_features_run
+
+    if is_features_run(run_dir):  # scripts/train_features.py
+        from ecgtf.features.train import read_features_config
+
+        fc = read_features_config(run_dir)
+        return (pd.read_csv(path, dtype={"record_id": str}),
+                task_for(fc.dataset, fc.task, fc.data_dir, fc.scoring_dir))
     cfg = cfglib.load(os.path.join(run_dir, "config.yaml"))
     from ecgtf.inputs.runspec import SPEC_FILE, RunSpec
 
