@@ -12,6 +12,9 @@ their seed (another validation share, another initialisation). Members are run f
 ``OUT/members/``; run the same command again after an interruption and finished members are
 kept, an unfinished one resumes. ``OUT`` is then read like a run by ``evaluate.py``,
 ``gradcam.py`` (members' heatmaps averaged, ``--member K`` for one), ``export.py`` and ``predict.py``.
+``--with-features`` adds the features view (``train_features.py`` on the first member's split):
+the networks' ensemble is then ``OUT/networks`` (the run folder those scripts read), the trees
+``OUT/features``, and ``OUT`` their equal-weight mean, which ``predict.py`` reads.
 """
 
 import argparse
@@ -32,13 +35,20 @@ def main(argv=None):
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--ensemble-val-folds", nargs="+", type=int, help="PTB-XL: one member per validation fold, e.g. 8 7 6")
     group.add_argument("--ensemble-seeds", nargs="+", type=int, help="one member per seed, e.g. 0 1 2")
+    p.add_argument("--with-features", action="store_true",
+                   help="also train the features view (gradient-boosted trees on ECG measurements) into "
+                        "OUT/features; the networks' ensemble goes to OUT/networks and OUT averages the two")
     args, rest = p.parse_known_args(argv)
     if "--out" in rest or "--resume" in rest:
         p.error("--out names the ensemble folder once; --resume is automatic (run the command again)")
     cfg, _ = config_from_args(rest)
     if cfg is None:
         p.error("--list-models is train.py's: python scripts/train.py --list-models")
-    summary = train_ensemble(cfg, args.out, val_folds=args.ensemble_val_folds, seeds=args.ensemble_seeds)
+    summary = train_ensemble(cfg, args.out, val_folds=args.ensemble_val_folds, seeds=args.ensemble_seeds,
+                             features=args.with_features)
+    if args.with_features:
+        print(f"networks' ensemble in {args.out}/networks, features view in {args.out}/features; "
+              f"predict.py --model {args.out} averages the two")
     print(f"ensemble of {len(summary['members'])} written to {args.out}:")
     for m in summary["members"]:
         print("  " + ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in m.items()))

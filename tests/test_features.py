@@ -178,3 +178,19 @@ def test_mean_predictor_decodes_each_member_its_own_way(features_run, tmp_path, 
     np.testing.assert_allclose(seen["net"], decode_signal(x, 100, 100, "bandpass"))
     alone = pred.FeaturesPredictor(features_run["out"]).probabilities([x])
     np.testing.assert_allclose(p, (alone + 0.2) / 2, rtol=1e-6)
+
+
+def test_scripts_that_need_a_keras_model_say_what_reads_a_tree_folder(features_run, tmp_path, capsys):
+    import ensemble as ensemble_script
+    import evaluate as evaluate_script
+    import export as export_script
+
+    from ecgtf.errors import run_cli
+
+    assert run_cli(evaluate_script.main, ["--run", features_run["out"]]) == 2
+    assert "is a features run (gradient-boosted trees, no Keras model): predict.py" in capsys.readouterr().err
+    ensemble_script.main(["--runs", features_run["out"], features_run["out"], "--split", "none", "--out",
+                          str(tmp_path / "mean")])
+    assert run_cli(export_script.main, ["--run", str(tmp_path / "mean"), "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "averages a features run (trees) with networks" in err and len(err.strip().splitlines()) == 1

@@ -91,3 +91,44 @@ def test_final_predictor_resumes_and_reads_like_a_run(tmp_path, capsys):
     assert run_cli(script.main, ["--out", out, "--ensemble-seeds", "0", *recipe]) == 2  # one seed: one line
     assert "two or more different seeds" in capsys.readouterr().err
 
+
+
+def test_final_predictor_with_the_features_view_averages_networks_and_trees(tmp_path, capsys):
+    import predict as predict_script
+    import train_ensemble as script
+    from data_builders import write_ptbxl
+
+    from ecgtf.data.synthetic import synthesize_ecg
+    from ecgtf.serving.predictor import FeaturesPredictor, RunPredictor, load_predictor
+
+    records = [{"scp_codes": {["NORM", "IMI"][(i // 4) % 2]: 100.0}, "fold": 1 + i % 4,
+                "signal": synthesize_ecg([{"normal"}, {"mi_inferior"}][(i // 4) % 2], 100, 4, rng=i)}
+               for i in range(40)]
+    root = write_ptbxl(tmp_path / "d", records, seconds=4)
+    out = str(tmp_path / "final")
+    argv = ["--out", out, "--ensemble-val-folds", "3", "2", "--with-features", "--model", "compact1d",
+            "--option", "filters=[8]", "--option", "stem_filters=8", "--dataset", "ptbxl", "--data-dir", root,
+            "--task", "mi_vs_norm", "--cache-dir", str(tmp_path / "c"), "--train-folds", "1-3", "--test-folds", "4",
+            "--epochs", "1", "--verbose", "0"]
+    summary = script.main(argv)
+    assert summary["views"] == ["networks", "features"] and len(summary["test_members"]) == 2
+    assert os.path.isfile(os.path.join(out, "networks", "model.keras"))
+    assert os.path.isfile(os.path.join(out, "members", "val3", "model.keras"))
+    features = json.load(open(os.path.join(out, "features", "features_config.json")))
+    assert features["train_folds"] == [1, 2] and features["val_folds"] == [3] and features["test_folds"] == [4]
+
+    mean = load_predictor(out)
+    parts = [RunPredictor(os.path.join(out, "networks")), FeaturesPredictor(os.path.join(out, "features"))]
+    x = synthesize_ecg({"mi_inferior"}, 100, 4, rng=99)
+    from ecgtf.data.transforms import decode_signal
+
+    expected = np.mean([p.probabilities([decode_signal(x, 100, 100, p.info.signal_filter)]) for p in parts], axis=0)
+    np.testing.assert_allclose(mean.probabilities([x]), expected, rtol=1e-5)
+    rows = predict_script.main(["--model", out, "--input", os.path.join(root, "records100")])
+    assert len(rows) == 40
+
+    capsys.readouterr()
+    again = script.main(argv)  # the same command again: networks and trees kept, nothing retrained
+    said = capsys.readouterr().out
+    assert said.count("finished earlier, kept") == 3 and "features view: finished earlier, kept" in said
+    assert again["test_members"] == summary["test_members"]

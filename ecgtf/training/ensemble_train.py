@@ -64,13 +64,25 @@ def member_state(cfg: TrainConfig) -> str:
 
 
 def train_ensemble(cfg: TrainConfig, out: str, val_folds: list[int] | None = None, seeds: list[int] | None = None,
-                   train_fn: Callable | None = None, say: Callable[[str], None] = print) -> dict:
+                   train_fn: Callable | None = None, say: Callable[[str], None] = print,
+                   features: bool = False) -> dict:
     """Trains (or finishes) every member and writes the ensemble folder ``out``.
+
+    With ``features``, the networks' ensemble goes to ``out/networks``, the features view
+    (:mod:`ecgtf.features.train`, on the first member's split) to ``out/features``, and ``out``
+    averages the two at equal weight (read by ``predict.py``; see :func:`_with_features`).
 
     Returns ``ensemble.json``'s content: the members with their validation main score and, when
     the recipe holds out test folds (the same records for every member), the ensemble's test
     metrics (also written to ``out/test_metrics.json`` with its plots and predictions).
     """
+    if features:
+        networks = _train_networks(cfg, os.path.join(out, "networks"), val_folds, seeds, train_fn, say, out)
+        return _with_features(cfg, out, networks, plan_members(cfg, out, val_folds, seeds)[0].cfg, say)
+    return _train_networks(cfg, out, val_folds, seeds, train_fn, say, out)
+
+
+def _train_networks(cfg, out, val_folds, seeds, train_fn, say, members_root) -> dict:
     from ecgtf.evaluation.ensemble import mean_probabilities, mean_thresholds, merge_predictions
     from ecgtf.evaluation.scores import compute_metrics, main_score
     from ecgtf.training.ensemble_run import ENSEMBLE_FILE, write_ensemble_run
@@ -79,7 +91,7 @@ def train_ensemble(cfg: TrainConfig, out: str, val_folds: list[int] | None = Non
 
     if train_fn is None:
         from ecgtf.training.trainer import train as train_fn
-    members = plan_members(cfg, out, val_folds, seeds)
+    members = plan_members(cfg, members_root, val_folds, seeds)
     for i, m in enumerate(members, 1):
         state = member_state(m.cfg)
         if state == "done":
@@ -95,6 +107,44 @@ def train_ensemble(cfg: TrainConfig, out: str, val_folds: list[int] | None = Non
     summary = {"plan": {"val_folds": val_folds} if val_folds is not None else {"seeds": seeds},
                "members": [{"run": d, f"val_{task.main_score}": _validation_score(d, task)} for d in dirs]}
     if cfg.test_folds:  # every member scored the same test records
+        y_true, probs, ids = merge_predictions([read_predictions(d, "test")[0] for d in dirs])
+        test = write_report(task, y_true, mean_probabilities(probs), out, thresholds=thresholds,
+                            metrics_name="test_metrics.json", prefix="test_", record_ids=ids)
+        summary["split"] = "test"
+        summary[f"test_{task.main_score}"] = main_score(task, test)
+        summary["test_members"] = [main_score(task, compute_metrics(task, y_true, p)) for p in probs]
+    write_json(summary, os.path.join(out, ENSEMBLE_FILE))
+    return summary
+
+
+def _with_features(cfg: TrainConfig, out: str, networks: dict, first: TrainConfig, say) -> dict:
+    """Trains the features view into ``out/features`` (kept when finished) on the split of the
+    first network member, then writes ``out`` as the two views' equal-weight mean."""
+    from ecgtf.evaluation.ensemble import mean_probabilities, mean_thresholds, merge_predictions
+    from ecgtf.evaluation.scores import compute_metrics, main_score
+    from ecgtf.features.train import FeaturesConfig, train_features_run
+    from ecgtf.training.ensemble_run import ENSEMBLE_FILE
+    from ecgtf.training.report import write_json, write_report
+    from ecgtf.training.saved import read_predictions, read_thresholds
+
+    feat_dir = os.path.abspath(os.path.join(out, "features"))
+    fcfg = FeaturesConfig(dataset=cfg.dataset, data_dir=cfg.data_dir, task=cfg.task, sampling_rate=cfg.sampling_rate,
+                          train_folds=first.train_folds, val_folds=first.val_folds, test_folds=first.test_folds,
+                          val_fraction=first.val_fraction, test_fraction=first.test_fraction, seed=first.seed,
+                          scoring_dir=cfg.scoring_dir, cache_dir=cfg.cache_dir, synthetic_n=cfg.synthetic_n,
+                          out=feat_dir)
+    done = [FINISHED] + (["test_metrics.json"] if first.test_folds or first.test_fraction else [])
+    if all(os.path.isfile(os.path.join(feat_dir, n)) for n in done + ["features_model.joblib"]):
+        say(f"features view: finished earlier, kept ({feat_dir})")
+    else:
+        say(f"features view: training into {feat_dir}")
+        train_features_run(fcfg, say=say)
+    dirs = [os.path.abspath(os.path.join(out, "networks")), feat_dir]
+    thresholds = mean_thresholds([read_thresholds(d).get("thresholds") for d in dirs])
+    task = read_predictions(feat_dir, "val")[1]
+    write_json({"classes": list(task.output_names), "thresholds": thresholds}, os.path.join(out, "thresholds.json"))
+    summary = {"views": ["networks", "features"], "members": [{"run": d} for d in dirs], "networks": networks}
+    if first.test_folds or first.test_fraction:
         y_true, probs, ids = merge_predictions([read_predictions(d, "test")[0] for d in dirs])
         test = write_report(task, y_true, mean_probabilities(probs), out, thresholds=thresholds,
                             metrics_name="test_metrics.json", prefix="test_", record_ids=ids)

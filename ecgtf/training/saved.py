@@ -68,6 +68,7 @@ def load_run(run_dir: str, *, with_model: bool = True) -> Run:
     from ecgtf.inputs.specs import split_model, with_prepare
     if not os.path.isdir(run_dir):
         raise FileNotFoundError(f"run folder {run_dir!r} does not exist")
+    _refuse_tree_folders(run_dir)
     for name in ("config.yaml", "model.keras"):
         if not os.path.isfile(os.path.join(run_dir, name)):
             raise FileNotFoundError(f"{run_dir!r} is not a finished run folder: {name} is missing")
@@ -95,6 +96,22 @@ def load_run(run_dir: str, *, with_model: bool = True) -> Run:
     if split_model(model)[0] is None:  # an old run: the network alone
         model = with_prepare(model, spec.build_prepare(n_leads=spec.n_leads or _old_leads(cfg, model)))
     return Run(run_dir, cfg, spec, model, saved.get("thresholds"), saved.get("prior_shift"))
+
+
+def _refuse_tree_folders(run_dir: str) -> None:
+    """A features run, or an ensemble folder holding one, has no Keras model: say what reads it."""
+    from ecgtf.features.gbm import is_features_run
+    from ecgtf.training.ensemble_run import is_ensemble, member_dirs
+
+    if is_features_run(run_dir):
+        raise ValueError(f"{run_dir} is a features run (gradient-boosted trees, no Keras model): predict.py and "
+                         "ensemble.py read it; evaluate.py, gradcam.py and export.py take network runs")
+    if is_ensemble(run_dir) and not os.path.isfile(os.path.join(run_dir, "model.keras")):
+        nets = [d for d in member_dirs(run_dir) if not is_features_run(d)]
+        if len(nets) < len(member_dirs(run_dir)):
+            raise ValueError(f"{run_dir} averages a features run (trees) with networks, so it has no single Keras "
+                             f"model: predict.py reads it; for evaluate.py, gradcam.py and export.py take its "
+                             f"network member {', '.join(nets) or '(none)'}")
 
 
 def read_spec(run_dir: str, cfg=None):
