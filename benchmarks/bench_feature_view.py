@@ -41,7 +41,7 @@ def run_fold(task: str, data_dir: str, ensemble_dir: str, test: int, folds: list
     """Trains the features view of one fold and scores it with the ensemble; returns the ledger entry."""
     import ensemble as ensemble_script
 
-    from ecgtf.features.train import FeaturesConfig, train_features_run
+    from ecgtf.training.features_run import FeaturesConfig, train_features_run
 
     start = time.perf_counter()
     val = first_val_fold(ensemble_dir)

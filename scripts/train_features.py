@@ -3,7 +3,7 @@
 ``python scripts/train_features.py --dataset ptbxl --data-dir DIR --task superdiagnostic --out RUN``.
 
 Writes a run folder that ``ensemble.py`` averages with network runs and ``predict.py`` scores
-files with (see :mod:`ecgtf.features.train`). Splits as ``train.py`` does: PTB-XL folds
+files with (see :mod:`ecgtf.training.features_run`). Splits as ``train.py`` does: PTB-XL folds
 (``--train-folds``, ``--val-folds``, ``--test-folds``), stratified shares elsewhere.
 """
 
@@ -18,7 +18,7 @@ def main(argv=None):
     from ecgtf.config import parse_folds
     from ecgtf.data.datasets import DATASETS
     from ecgtf.features.gbm import GBMParams
-    from ecgtf.features.train import FeaturesConfig, train_features_run
+    from ecgtf.training.features_run import FeaturesConfig, train_features_run
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset", choices=DATASETS, default="synthetic")

@@ -69,7 +69,7 @@ def train_ensemble(cfg: TrainConfig, out: str, val_folds: list[int] | None = Non
     """Trains (or finishes) every member and writes the ensemble folder ``out``.
 
     With ``features``, the networks' ensemble goes to ``out/networks``, the features view
-    (:mod:`ecgtf.features.train`, on the first member's split) to ``out/features``, and ``out``
+    (:mod:`ecgtf.training.features_run`, on the first member's split) to ``out/features``, and ``out``
     averages the two at equal weight (read by ``predict.py``; see :func:`_with_features`).
 
     Returns ``ensemble.json``'s content: the members with their validation main score and, when
@@ -122,7 +122,7 @@ def _with_features(cfg: TrainConfig, out: str, networks: dict, first: TrainConfi
     first network member, then writes ``out`` as the two views' equal-weight mean."""
     from ecgtf.evaluation.ensemble import mean_probabilities, mean_thresholds, merge_predictions
     from ecgtf.evaluation.scores import compute_metrics, main_score
-    from ecgtf.features.train import FeaturesConfig, train_features_run
+    from ecgtf.training.features_run import FeaturesConfig, train_features_run
     from ecgtf.training.ensemble_run import ENSEMBLE_FILE
     from ecgtf.training.report import write_json, write_report
     from ecgtf.training.saved import read_predictions, read_thresholds

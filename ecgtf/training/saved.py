@@ -191,7 +191,7 @@ def read_predictions(run_dir: str, split: str = "test", file: str | None = None)
     from ecgtf.features.gbm import is_features_run
 
     if is_features_run(run_dir):  # scripts/train_features.py
-        from ecgtf.features.train import read_features_config
+        from ecgtf.training.features_run import read_features_config
 
         fc = read_features_config(run_dir)
         return (pd.read_csv(path, dtype={"record_id": str}),
