@@ -171,3 +171,25 @@ def test_ledger_table_pairs_folds_and_reports_members(tmp_path, capsys):
     assert "2 paired folds: 0.000 ± 0.071 (higher on 1 of 2)" in out
     with pytest.raises(SystemExit, match="no 'f1'"):
         cv_ledger_table.main([a, "--score", "f1"])
+
+
+def test_feature_view_bench_reads_the_validation_fold_and_skips_what_is_done_or_missing(tmp_path, capsys):
+    import json
+
+    import bench_feature_view as bench
+
+    ens = tmp_path / "ens" / "test3"
+    ens.mkdir(parents=True)
+    (ens / "ensemble.json").write_text(json.dumps({"members": [{"run": str(ens / "members" / "val4")},
+                                                               {"run": str(ens / "members" / "val5")}]}))
+    assert bench.first_val_fold(str(ens)) == 4
+    (ens / "ensemble.json").write_text(json.dumps({"members": [{"run": str(ens / "m0")}]}))
+    with pytest.raises(ValueError, match="not named valK"):
+        bench.first_val_fold(str(ens))
+    ledger = tmp_path / "l.json"
+    ledger.write_text(json.dumps({"command": "x", "folds": {"ptbxl_mi_vs_norm_ens+features/test1": {"auc": 0.9}}}))
+    bench.main(["--data-root", str(tmp_path), "--task", "mi_vs_norm", "--ensembles", str(tmp_path / "ens"),
+                "--cv-folds", "1-2", "--ledger", str(ledger)])
+    out = capsys.readouterr().out
+    assert "fold 2: no finished ensemble" in out and "fold 1" not in out
+    assert json.loads(ledger.read_text())["folds"] == {"ptbxl_mi_vs_norm_ens+features/test1": {"auc": 0.9}}
