@@ -10,7 +10,8 @@ For every test fold K whose network ensemble ``ENSEMBLES/testK`` is finished (``
 the same test fold and the ensemble's first validation fold (training on the other folds), then
 averages the two views' test probabilities with equal weight (``ensemble.py``; the weight is fixed,
 not tuned). The ledger (one entry per fold, read by ``cv_ledger_table.py``) holds the views' mean as
-the main score and ``[ensemble, features]`` as its members; a finished fold is skipped on a rerun.
+the main score, ``[ensemble, features]`` as its members and each view's per-class AUC; a finished
+fold is skipped on a rerun.
 """
 
 from __future__ import annotations
@@ -37,6 +38,21 @@ def first_val_fold(ensemble_dir: str) -> int:
     return int(name[3:])
 
 
+def per_class_auc(ensemble_dir: str, features_dir: str, views_dir: str) -> dict | None:
+    """``{view: {class: AUC}}`` from the three folders' test reports (None when one is gone)."""
+    paths = {"ensemble": os.path.join(ensemble_dir, "test_metrics.json"),
+             "features": os.path.join(features_dir, "test_metrics.json"),
+             "views": os.path.join(views_dir, "metrics.json")}
+    if not all(os.path.isfile(p) for p in paths.values()):
+        return None
+    out = {}
+    for view, path in paths.items():
+        with open(path) as f:
+            per_class = json.load(f).get("per_class") or {}
+        out[view] = {c: v.get("auc") for c, v in per_class.items()}
+    return out
+
+
 def run_fold(task: str, data_dir: str, ensemble_dir: str, test: int, folds: list[int], out_root: str) -> dict:
     """Trains the features view of one fold and scores it with the ensemble; returns the ledger entry."""
     import ensemble as ensemble_script
@@ -57,7 +73,8 @@ def run_fold(task: str, data_dir: str, ensemble_dir: str, test: int, folds: list
     return {"name": f"ptbxl_{task}_ens+features", "scored_on": "views ensemble.json", "run_dir": views_dir,
             "seconds": round(time.perf_counter() - start, 1), "val_folds": [val], "train_folds": train,
             score: summary[score], f"{score}_members": [m[score] for m in summary["members"]],
-            "members": ["network ensemble", "features (gradient-boosted trees)"]}
+            "members": ["network ensemble", "features (gradient-boosted trees)"],
+            "per_class_auc": per_class_auc(ensemble_dir, features_dir, views_dir)}
 
 
 def main(argv=None):
@@ -81,6 +98,13 @@ def main(argv=None):
         key = f"ptbxl_{args.task}_ens+features/test{test}"
         ensemble_dir = os.path.join(args.ensembles, f"test{test}")
         if key in done:
+            entry = done[key]
+            if "per_class_auc" not in entry:  # ledgers from before per-class scores: filled in while the runs exist
+                root = os.path.join(args.out_root, args.task)
+                found = per_class_auc(ensemble_dir, os.path.join(root, f"features-test{test}"),
+                                      os.path.join(root, f"views-test{test}"))
+                if found:
+                    write_ledger(args.ledger, key, {**entry, "per_class_auc": found})
             continue
         if not os.path.isfile(os.path.join(ensemble_dir, "test_predictions.csv")):
             print(f"fold {test}: no finished ensemble in {ensemble_dir}; skipped")
