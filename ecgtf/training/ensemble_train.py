@@ -83,10 +83,10 @@ def train_ensemble(cfg: TrainConfig, out: str, val_folds: list[int] | None = Non
 
 
 def _train_networks(cfg, out, val_folds, seeds, train_fn, say, members_root) -> dict:
-    from ecgtf.evaluation.ensemble import mean_probabilities, mean_thresholds, merge_predictions
-    from ecgtf.evaluation.scores import compute_metrics, main_score
+    """The networks' members (under ``members_root/members``), their ensemble folder written to ``out``."""
+    from ecgtf.evaluation.ensemble import mean_thresholds
     from ecgtf.training.ensemble_run import ENSEMBLE_FILE, write_ensemble_run
-    from ecgtf.training.report import write_json, write_report
+    from ecgtf.training.report import write_json
     from ecgtf.training.saved import read_predictions, read_thresholds
 
     if train_fn is None:
@@ -107,12 +107,7 @@ def _train_networks(cfg, out, val_folds, seeds, train_fn, say, members_root) -> 
     summary = {"plan": {"val_folds": val_folds} if val_folds is not None else {"seeds": seeds},
                "members": [{"run": d, f"val_{task.main_score}": _validation_score(d, task)} for d in dirs]}
     if cfg.test_folds:  # every member scored the same test records
-        y_true, probs, ids = merge_predictions([read_predictions(d, "test")[0] for d in dirs])
-        test = write_report(task, y_true, mean_probabilities(probs), out, thresholds=thresholds,
-                            metrics_name="test_metrics.json", prefix="test_", record_ids=ids)
-        summary["split"] = "test"
-        summary[f"test_{task.main_score}"] = main_score(task, test)
-        summary["test_members"] = [main_score(task, compute_metrics(task, y_true, p)) for p in probs]
+        summary.update(_score_test(task, dirs, out, thresholds))
     write_json(summary, os.path.join(out, ENSEMBLE_FILE))
     return summary
 
@@ -120,11 +115,10 @@ def _train_networks(cfg, out, val_folds, seeds, train_fn, say, members_root) -> 
 def _with_features(cfg: TrainConfig, out: str, networks: dict, first: TrainConfig, say) -> dict:
     """Trains the features view into ``out/features`` (kept when finished) on the split of the
     first network member, then writes ``out`` as the two views' equal-weight mean."""
-    from ecgtf.evaluation.ensemble import mean_probabilities, mean_thresholds, merge_predictions
-    from ecgtf.evaluation.scores import compute_metrics, main_score
-    from ecgtf.training.features_run import FeaturesConfig, train_features_run
+    from ecgtf.evaluation.ensemble import mean_thresholds
     from ecgtf.training.ensemble_run import ENSEMBLE_FILE
-    from ecgtf.training.report import write_json, write_report
+    from ecgtf.training.features_run import FeaturesConfig, train_features_run
+    from ecgtf.training.report import write_json
     from ecgtf.training.saved import read_predictions, read_thresholds
 
     feat_dir = os.path.abspath(os.path.join(out, "features"))
@@ -145,14 +139,24 @@ def _with_features(cfg: TrainConfig, out: str, networks: dict, first: TrainConfi
     write_json({"classes": list(task.output_names), "thresholds": thresholds}, os.path.join(out, "thresholds.json"))
     summary = {"views": ["networks", "features"], "members": [{"run": d} for d in dirs], "networks": networks}
     if first.test_folds or first.test_fraction:
-        y_true, probs, ids = merge_predictions([read_predictions(d, "test")[0] for d in dirs])
-        test = write_report(task, y_true, mean_probabilities(probs), out, thresholds=thresholds,
-                            metrics_name="test_metrics.json", prefix="test_", record_ids=ids)
-        summary["split"] = "test"
-        summary[f"test_{task.main_score}"] = main_score(task, test)
-        summary["test_members"] = [main_score(task, compute_metrics(task, y_true, p)) for p in probs]
+        summary.update(_score_test(task, dirs, out, thresholds))
     write_json(summary, os.path.join(out, ENSEMBLE_FILE))
     return summary
+
+
+def _score_test(task, dirs: list[str], out: str, thresholds) -> dict:
+    """The members' mean on the test records they all scored, written to ``out/test_metrics.json``
+    (with its plots and predictions); returns the summary's test entries."""
+    from ecgtf.evaluation.ensemble import mean_probabilities, merge_predictions
+    from ecgtf.evaluation.scores import compute_metrics, main_score
+    from ecgtf.training.report import write_report
+    from ecgtf.training.saved import read_predictions
+
+    y_true, probs, ids = merge_predictions([read_predictions(d, "test")[0] for d in dirs])
+    test = write_report(task, y_true, mean_probabilities(probs), out, thresholds=thresholds,
+                        metrics_name="test_metrics.json", prefix="test_", record_ids=ids)
+    return {"split": "test", f"test_{task.main_score}": main_score(task, test),
+            "test_members": [main_score(task, compute_metrics(task, y_true, p)) for p in probs]}
 
 
 def _validation_score(run_dir: str, task) -> float | None:
