@@ -194,3 +194,13 @@ def test_scripts_that_need_a_keras_model_say_what_reads_a_tree_folder(features_r
     assert run_cli(export_script.main, ["--run", str(tmp_path / "mean"), "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert "averages a features run (trees) with networks" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_damaged_features_config_is_one_line(tmp_path):
+    from ecgtf.training.features_run import read_features_config
+
+    (tmp_path / "features_config.json").write_text('{"dataset": "ptbxl", "colour": 1}')
+    with pytest.raises(ValueError, match="features_config.json cannot be read"):
+        read_features_config(str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="not a features run"):
+        read_features_config(str(tmp_path / "none"))

@@ -102,7 +102,7 @@ def train_features_run(cfg: FeaturesConfig, *, say=print) -> dict:
     fit_on = np.concatenate([tr, va])
     model = new_model().fit(feats[fit_on], data.labels[fit_on])
     model.save(cfg.out)
-    write_json({"classes": list(task.classes), "thresholds": thresholds}, os.path.join(cfg.out, "thresholds.json"))
+    write_json({"classes": list(task.output_names), "thresholds": thresholds}, os.path.join(cfg.out, "thresholds.json"))
     if len(te):
         metrics["test"] = write_report(task, data.labels[te], model.predict_proba(feats[te]), cfg.out,
                                        thresholds=thresholds, metrics_name="test_metrics.json", prefix="test_",
@@ -120,4 +120,7 @@ def read_features_config(run_dir: str) -> FeaturesConfig:
     path = os.path.join(run_dir, CONFIG_FILE)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{run_dir!r} is not a features run: {CONFIG_FILE} is missing")
-    return FeaturesConfig.load(path)
+    try:
+        return FeaturesConfig.load(path)
+    except (TypeError, json.JSONDecodeError) as err:  # an unknown key or a damaged file
+        raise ValueError(f"{path} cannot be read ({err})") from None
