@@ -83,9 +83,11 @@ def _run_folder_only(runs: list[str], out: str, thresholds: list | None) -> dict
     from ecgtf.training.report import write_json
 
     if _has_features_member(runs):
-        from ecgtf.serving.predictor import load_predictor
+        from ecgtf.serving.predictor import check_averageable, load_predictor
 
-        classes = load_predictor(runs[0]).info.class_names
+        infos = [load_predictor(r).info for r in runs]
+        check_averageable(infos, "--runs")  # said now, not when predict.py first reads the folder
+        classes = infos[0].class_names
         loadable = _write_mean_folder(out, classes, thresholds)
     else:
         try:

@@ -204,3 +204,21 @@ def test_a_damaged_features_config_is_one_line(tmp_path):
         read_features_config(str(tmp_path))
     with pytest.raises(FileNotFoundError, match="not a features run"):
         read_features_config(str(tmp_path / "none"))
+
+
+def test_members_that_cannot_be_averaged_are_refused_when_the_folder_is_written(features_run, tmp_path, monkeypatch):
+    import ensemble as ensemble_script
+
+    from ecgtf.serving import predictor as pred
+
+    class Other:
+        def __init__(self, run_dir):
+            self.info = pred.ModelInfo(100.0, 12, [], ["NORM", "MI"], "multilabel", None)
+
+    real = pred.load_predictor
+    monkeypatch.setattr(pred, "load_predictor", lambda d: Other(d) if d.endswith("other") else real(d))
+    (tmp_path / "other").mkdir()
+    with pytest.raises(ValueError, match="differ in their classes"):
+        ensemble_script.main(["--runs", features_run["out"], str(tmp_path / "other"), "--split", "none",
+                              "--out", str(tmp_path / "final")])
+    assert not (tmp_path / "final").exists()

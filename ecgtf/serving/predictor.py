@@ -128,6 +128,18 @@ class FeaturesPredictor:
         return self.model.predict_signals(signals)
 
 
+def check_averageable(infos: list[ModelInfo], where: str) -> None:
+    """Raises ValueError (one line) unless predictors of these infos can be averaged record by record:
+    the same classes, task kind and leads, and no printout model."""
+    for name, values in (("classes", [i.class_names for i in infos]),
+                         ("leads", [[n.lower() for n in i.lead_names] for i in infos]),
+                         ("task kind", [i.task_kind for i in infos])):
+        if any(v != values[0] for v in values[1:]):
+            raise ValueError(f"the members of {where} differ in their {name}: " + "; ".join(str(v) for v in values))
+    if any(i.takes_images for i in infos):
+        raise ValueError(f"{where}: a printout member cannot be averaged with signal members here")
+
+
 class MeanPredictor:
     """An ensemble folder whose members are not one Keras model (a features run among networks):
     each member scores the record decoded its own way (rate, filter), and the probabilities are averaged.
@@ -142,14 +154,7 @@ class MeanPredictor:
 
         self.members = [load_predictor(d) for d in member_dirs(run_dir)]
         infos = [m.info for m in self.members]
-        for name, values in (("classes", [i.class_names for i in infos]),
-                             ("leads", [[n.lower() for n in i.lead_names] for i in infos]),
-                             ("task kind", [i.task_kind for i in infos])):
-            if any(v != values[0] for v in values[1:]):
-                raise ValueError(f"the members of {run_dir} differ in their {name}: "
-                                 + "; ".join(str(v) for v in values))
-        if any(i.takes_images for i in infos):
-            raise ValueError(f"{run_dir}: a printout member cannot be averaged with signal members here")
+        check_averageable(infos, run_dir)
         thresholds = read_thresholds(run_dir).get("thresholds")
         # The records arrive unfiltered at the first member's rate; each member decodes them its way.
         self.info = dataclasses.replace(infos[0], signal_filter="none", thresholds=thresholds)
