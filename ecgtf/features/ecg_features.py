@@ -102,9 +102,11 @@ def ecg_features(signal_mv: np.ndarray, sampling_rate: float, lead_names) -> np.
 
 
 def feature_matrix(signals, sampling_rate: float, lead_names, *, progress: bool = True,
-                   desc: str = "ECG features") -> np.ndarray:
-    """:func:`ecg_features` of every signal of an iterable (``(N, n_features)`` float32), with a progress bar."""
-    signals = list(signals) if not hasattr(signals, "__len__") else signals
+                   desc: str = "ECG features", total: int | None = None) -> np.ndarray:
+    """:func:`ecg_features` of every signal of an iterable (``(N, n_features)`` float32), with a progress bar.
+
+    A generator is read one signal at a time (``total`` sizes its bar), so the signals are never all in memory.
+    """
     rows = [ecg_features(s, sampling_rate, lead_names)
-            for s in tqdm(signals, desc=desc, unit="rec", disable=not progress, mininterval=1.0)]
+            for s in tqdm(signals, desc=desc, unit="rec", disable=not progress, mininterval=1.0, total=total)]
     return np.stack(rows) if rows else np.zeros((0, len(feature_names(lead_names))), np.float32)

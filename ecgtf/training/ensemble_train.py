@@ -55,10 +55,15 @@ def plan_members(cfg: TrainConfig, out: str, val_folds: list[int] | None = None,
             for v in val_folds]
 
 
+def finished(folder: str, cfg, model_file: str = "model.keras") -> bool:
+    """True when ``folder`` holds its model and every report a run of ``cfg``'s split writes."""
+    reports = [FINISHED] + (["test_metrics.json"] if cfg.test_folds or cfg.test_fraction else [])
+    return all(os.path.isfile(os.path.join(folder, name)) for name in reports + [model_file])
+
+
 def member_state(cfg: TrainConfig) -> str:
     """``"done"`` (its reports are written), ``"started"`` (a config was written: resume it) or ``"new"``."""
-    reports = [FINISHED] + (["test_metrics.json"] if cfg.test_folds or cfg.test_fraction else [])
-    if all(os.path.isfile(os.path.join(cfg.out, name)) for name in reports + ["model.keras"]):
+    if finished(cfg.out, cfg):
         return "done"
     return "started" if os.path.isfile(os.path.join(cfg.out, "config.yaml")) else "new"
 
@@ -116,6 +121,7 @@ def _with_features(cfg: TrainConfig, out: str, networks: dict, first: TrainConfi
     """Trains the features view into ``out/features`` (kept when finished) on the split of the
     first network member, then writes ``out`` as the two views' equal-weight mean."""
     from ecgtf.evaluation.ensemble import mean_thresholds
+    from ecgtf.features.gbm import MODEL_FILE
     from ecgtf.training.ensemble_run import ENSEMBLE_FILE
     from ecgtf.training.features_run import FeaturesConfig, train_features_run
     from ecgtf.training.report import write_json
@@ -127,8 +133,7 @@ def _with_features(cfg: TrainConfig, out: str, networks: dict, first: TrainConfi
                           val_fraction=first.val_fraction, test_fraction=first.test_fraction, seed=first.seed,
                           scoring_dir=cfg.scoring_dir, cache_dir=cfg.cache_dir, synthetic_n=cfg.synthetic_n,
                           out=feat_dir)
-    done = [FINISHED] + (["test_metrics.json"] if first.test_folds or first.test_fraction else [])
-    if all(os.path.isfile(os.path.join(feat_dir, n)) for n in done + ["features_model.joblib"]):
+    if finished(feat_dir, first, MODEL_FILE):
         say(f"features view: finished earlier, kept ({feat_dir})")
     else:
         say(f"features view: training into {feat_dir}")

@@ -81,7 +81,7 @@ def train_features_run(cfg: FeaturesConfig, *, say=print) -> dict:
     used = np.concatenate([parts["train"], parts["val"], parts["test"]])
     feats = np.zeros((len(data), len(feature_names(leads))), np.float32)
     feats[used] = feature_matrix((data.signal(int(i)) for i in used), data.sampling_rate, leads,
-                                 desc=f"ECG features ({len(used)} records)")
+                                 total=len(used))
     cfg = dataclasses.replace(cfg, sampling_rate=float(data.sampling_rate), task=task.name)
     os.makedirs(cfg.out, exist_ok=True)
     cfg.save(os.path.join(cfg.out, CONFIG_FILE))

@@ -107,8 +107,9 @@ def _refuse_tree_folders(run_dir: str) -> None:
         raise ValueError(f"{run_dir} is a features run (gradient-boosted trees, no Keras model): predict.py and "
                          "ensemble.py read it; evaluate.py, gradcam.py and export.py take network runs")
     if is_ensemble(run_dir) and not os.path.isfile(os.path.join(run_dir, "model.keras")):
-        nets = [d for d in member_dirs(run_dir) if not is_features_run(d)]
-        if len(nets) < len(member_dirs(run_dir)):
+        members = member_dirs(run_dir)
+        nets = [d for d in members if not is_features_run(d)]
+        if len(nets) < len(members):
             raise ValueError(f"{run_dir} averages a features run (trees) with networks, so it has no single Keras "
                              f"model: predict.py reads it; for evaluate.py, gradcam.py and export.py take its "
                              f"network member {', '.join(nets) or '(none)'}")
@@ -190,16 +191,15 @@ def read_predictions(run_dir: str, split: str = "test", file: str | None = None)
         raise SystemExit(f"{path} is missing{hint}")
     from ecgtf.features.gbm import is_features_run
 
-    if is_features_run(run_dir):  # scripts/train_features.py
+    if is_features_run(run_dir):  # scripts/train_features.py: its own config file
         from ecgtf.training.features_run import read_features_config
 
-        fc = read_features_config(run_dir)
-        return (pd.read_csv(path, dtype={"record_id": str}),
-                task_for(fc.dataset, fc.task, fc.data_dir, fc.scoring_dir))
-    cfg = cfglib.load(os.path.join(run_dir, "config.yaml"))
-    from ecgtf.inputs.runspec import SPEC_FILE, RunSpec
+        cfg = spec = read_features_config(run_dir)
+    else:
+        from ecgtf.inputs.runspec import SPEC_FILE, RunSpec
 
-    spec_path = os.path.join(run_dir, SPEC_FILE)  # older folders: the task in config.yaml
-    spec = RunSpec.load(spec_path) if os.path.isfile(spec_path) else cfg
-    dataset, task = spec.dataset, spec.task
-    return pd.read_csv(path, dtype={"record_id": str}), task_for(dataset, task, cfg.data_dir, cfg.scoring_dir)
+        cfg = cfglib.load(os.path.join(run_dir, "config.yaml"))
+        spec_path = os.path.join(run_dir, SPEC_FILE)  # older folders: the task in config.yaml
+        spec = RunSpec.load(spec_path) if os.path.isfile(spec_path) else cfg
+    return (pd.read_csv(path, dtype={"record_id": str}),
+            task_for(spec.dataset, spec.task, cfg.data_dir, cfg.scoring_dir))
