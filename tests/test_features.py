@@ -21,9 +21,9 @@ def _named(x, leads=LEADS_12):
 
 def test_one_name_per_value_for_twelve_leads_and_one():
     x = synthesize_ecg({"normal"}, 100, 10, rng=0)
-    assert len(ecg_features(x, 100, LEADS_12)) == len(feature_names(LEADS_12)) == 12 * 45 + 9
+    assert len(ecg_features(x, 100, LEADS_12)) == len(feature_names(LEADS_12)) == 12 * 48 + 9
     single = synthesize_ecg({"normal"}, 300, 10, lead_names=("ECG",), rng=0)
-    assert len(ecg_features(single, 300, ["ECG"])) == len(feature_names(["ECG"])) == 45 + 9
+    assert len(ecg_features(single, 300, ["ECG"])) == len(feature_names(["ECG"])) == 48 + 9
     with pytest.raises(ValueError, match="2 lead names"):
         ecg_features(single, 300, ["a", "b"])
 
@@ -48,6 +48,17 @@ def test_voltage_and_irregularity_features_see_lvh_and_af():
     assert af["rr_sd_s"] > 2 * sinus["rr_sd_s"]
 
 
+def test_q_wave_features_see_the_pathological_q_of_an_infarct():
+    """The generator gives 60 % of its infarcts a Q wave of -0.3 mV in the territory's leads."""
+    def q_depths(condition, lead):
+        return np.array([_named(ecg_features(synthesize_ecg({condition}, 100, 10, rng=s), 100, LEADS_12))[f"q_mv_{lead}"]
+                         for s in range(8)])
+
+    for condition, lead in [("mi_anterior", "V2"), ("mi_inferior", "II")]:
+        normal, infarct = q_depths("normal", lead), q_depths(condition, lead)
+        assert (normal > -0.1).all() and (infarct < -0.2).sum() >= 3, (condition, normal, infarct)
+
+
 def test_flat_or_short_signal_gives_nan_not_an_error():
     flat = ecg_features(np.zeros((1000, 12), np.float32), 100, LEADS_12)
     assert np.isnan(flat).all()
@@ -57,7 +68,7 @@ def test_flat_or_short_signal_gives_nan_not_an_error():
 def _toy(kind, n=80, seed=0):
     """Features whose first column carries the labels."""
     rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 6)).astype(np.float32)
+    x = rng.normal(size=(n, len(feature_names(["I"])))).astype(np.float32)
     if kind == "multiclass":
         y = np.eye(3, dtype=np.int8)[np.digitize(x[:, 0], [-0.4, 0.4])]
         return x, y, ["N", "A", "O"]
@@ -88,7 +99,7 @@ def test_a_column_without_any_value_is_left_out():
     x, y, names = _toy("multiclass")
     x[:, 2] = np.nan
     model = FeatureGBM("multiclass", names, ["ECG"], 300.0, SMALL).fit(x, y)
-    assert model.columns == [0, 1, 3, 4, 5]
+    assert model.columns == [c for c in range(x.shape[1]) if c != 2]
     assert model.predict_proba(x[:5]).shape == (5, 3)
 
 
@@ -102,6 +113,29 @@ def test_one_class_training_data_and_a_broken_file_are_one_line_errors(tmp_path)
         FeatureGBM.load(tmp_path)
     with pytest.raises(FileNotFoundError, match="not a features run"):
         FeatureGBM.load(tmp_path / "nothing")
+    with pytest.raises(ValueError, match="the model takes"):
+        FeatureGBM("binary", names, ["I"], 100.0, SMALL).fit(x, y).predict_proba(x[:, :-1])
+    with pytest.raises(ValueError, match="feature columns but"):
+        FeatureGBM("binary", names, ["I"], 100.0, SMALL).fit(x[:, :-1], y)
+
+
+def test_trees_fitted_on_another_feature_set_are_refused_not_misread(tmp_path):
+    """A model saved by an ecgtf that measured other features (or before the names were saved)."""
+    import json
+
+    x, y, names = _toy("binary")
+    FeatureGBM("binary", names, ["I"], 100.0, SMALL).fit(x, y).save(tmp_path)
+    info_path = tmp_path / "features_model.json"
+    info = json.loads(info_path.read_text())
+    assert info["feature_names"] == feature_names(["I"])
+    info["feature_names"] = info["feature_names"][:-3]
+    info_path.write_text(json.dumps(info))
+    with pytest.raises(ValueError, match="another feature set"):
+        FeatureGBM.load(tmp_path)
+    del info["feature_names"]
+    info_path.write_text(json.dumps(info))
+    with pytest.raises(ValueError, match="another feature set"):
+        FeatureGBM.load(tmp_path)
 
 
 def test_feature_matrix_rows_are_the_records_features():

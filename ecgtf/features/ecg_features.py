@@ -7,6 +7,9 @@ per-lead median beat (mV, its PR segment as zero):
 - the beat itself, every 20 ms from 0.3 s before to 0.5 s after the QRS (40 values a lead);
 - per lead: R (largest positive QRS deflection), S (largest negative), their span, ST level
   (120-160 ms after the fiducial point) and T amplitude (the largest deflection 160-450 ms after);
+- per lead, for infarction: Q depth (the most negative value from QRS onset to that lead's R peak,
+  mV, 0 when none), Q duration (s below -0.05 mV in that stretch) and the level at the J point
+  (the end of the QRS, mV);
 - QRS width (s), frontal axis (degrees, from the net QRS of I and aVF), Sokolow-Lyon
   (S V1 + max R V5/V6) and Cornell (R aVL + S V3) voltages (mV), NaN where the leads are absent;
 - rhythm: mean and sd of the RR intervals (s), RMSSD (s), the share of successive RR differences
@@ -28,7 +31,8 @@ FEATURE_RATE_HZ = 100.0
 HIGHPASS_HZ = 0.5
 BEFORE_S, AFTER_S = 0.3, 0.5
 BEAT_STEP_S = 0.02
-PER_LEAD = ("r_mv", "s_mv", "qrs_span_mv", "st_mv", "t_mv")
+PER_LEAD = ("r_mv", "s_mv", "qrs_span_mv", "st_mv", "t_mv", "q_mv", "q_s", "j_mv")
+Q_BELOW_MV = -0.05
 GLOBAL = ("qrs_width_s", "axis_deg", "sokolow_lyon_mv", "cornell_mv", "rr_mean_s", "rr_sd_s", "rmssd_s",
           "pnn50", "beats_per_10s")
 
@@ -85,7 +89,16 @@ def ecg_features(signal_mv: np.ndarray, sampling_rate: float, lead_names) -> np.
         return values[lead[name]] if name in lead else np.nan
 
     slope = np.abs(np.diff(beat, axis=0)).sum(axis=1)[pre - _idx(0.1):pre + _idx(0.12)]
-    width = (slope > 0.3 * slope.max()).sum() / FEATURE_RATE_HZ if slope.max() > 0 else np.nan
+    steep = np.flatnonzero(slope > 0.3 * slope.max()) if slope.max() > 0 else np.zeros(0, int)
+    width = len(steep) / FEATURE_RATE_HZ if len(steep) else np.nan
+    onset = pre - _idx(0.1) + steep[0] if len(steep) else pre - _idx(0.04)
+    j_point = pre - _idx(0.1) + steep[-1] + 1 if len(steep) else pre + _idx(0.04)
+    r_peak = pre - _idx(0.08) + qrs.argmax(axis=0)
+    before_r = np.arange(len(beat))[:, None]
+    before_r = (before_r >= min(onset, pre)) & (before_r <= r_peak[None, :])
+    q = np.minimum(np.where(before_r, beat, np.inf).min(axis=0), 0.0)
+    q_s = (before_r & (beat < Q_BELOW_MV)).sum(axis=0) / FEATURE_RATE_HZ
+    j = beat[j_point]
     net = qrs.sum(axis=0)
     axis = np.degrees(np.arctan2(pick(net, "avf"), pick(net, "i")))
     sokolow = -pick(s, "v1") + np.fmax(pick(r, "v5"), pick(r, "v6"))
@@ -96,7 +109,7 @@ def ecg_features(signal_mv: np.ndarray, sampling_rate: float, lead_names) -> np.
               np.sqrt(np.mean(drr ** 2)) if len(drr) else np.nan, np.mean(drr > 0.05) if len(drr) else np.nan,
               10.0 * len(peaks) / (len(x) / FEATURE_RATE_HZ)]
     step = _idx(BEAT_STEP_S)
-    out = np.concatenate([beat[::step].T.ravel(), r, s, r - s, st, t,
+    out = np.concatenate([beat[::step].T.ravel(), r, s, r - s, st, t, q, q_s, j,
                           [width, axis, sokolow, cornell], rhythm])
     return out.astype(np.float32)
 

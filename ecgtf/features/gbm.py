@@ -43,6 +43,9 @@ class FeatureGBM:
         estimators: fitted classifiers (one, or one per output).
         columns: the feature columns the trees read: those with a value in some training record
             (a single-lead record has no axis or voltage criteria, and the trees refuse all-NaN columns).
+        feature_names: the names of all feature columns at fitting
+            (:func:`~ecgtf.features.ecg_features.feature_names`); :meth:`load` refuses a model whose
+            names differ from what this ecgtf measures, so a changed feature set is never misread.
     """
 
     task_kind: str
@@ -52,6 +55,7 @@ class FeatureGBM:
     params: GBMParams = dataclasses.field(default_factory=GBMParams)
     estimators: list = dataclasses.field(default_factory=list)
     columns: list = dataclasses.field(default_factory=list)
+    feature_names: list = dataclasses.field(default_factory=list)
 
     def _new(self):
         from sklearn.ensemble import HistGradientBoostingClassifier
@@ -64,9 +68,15 @@ class FeatureGBM:
 
     def fit(self, features: np.ndarray, labels: np.ndarray) -> FeatureGBM:
         """Fits on ``(N, n_features)`` features and ``(N, outputs)`` 0/1 labels."""
+        from ecgtf.features.ecg_features import feature_names
+
         labels = np.asarray(labels)
         if len(features) != len(labels):
             raise ValueError(f"{len(features)} feature rows but {len(labels)} label rows")
+        self.feature_names = feature_names(self.lead_names)
+        if np.shape(features)[1] != len(self.feature_names):
+            raise ValueError(f"{np.shape(features)[1]} feature columns but {len(self.feature_names)} features "
+                             f"are measured on {len(self.lead_names)} lead(s)")
         self.columns = [int(c) for c in np.flatnonzero(np.isfinite(features).any(axis=0))]
         features = np.asarray(features)[:, self.columns]
         if self.task_kind == "multiclass":
@@ -86,7 +96,10 @@ class FeatureGBM:
         """``(N, outputs)`` probabilities."""
         if not self.estimators:
             raise ValueError("the features model is not fitted")
-        features = np.asarray(features, dtype=np.float32)[:, self.columns]
+        features = np.asarray(features, dtype=np.float32)
+        if features.ndim != 2 or features.shape[1] != len(self.feature_names):
+            raise ValueError(f"features of shape {features.shape}, the model takes {len(self.feature_names)} columns")
+        features = features[:, self.columns]
         if self.task_kind == "multiclass":
             est = self.estimators[0]
             out = np.zeros((len(features), len(self.class_names)), np.float32)
@@ -117,8 +130,11 @@ class FeatureGBM:
 
     @classmethod
     def load(cls, run_dir: str) -> FeatureGBM:
-        """Reads what :meth:`save` wrote (one-line errors for a missing or unreadable file)."""
+        """Reads what :meth:`save` wrote (one-line errors for a missing or unreadable file, or for
+        trees fitted on another feature set than this ecgtf measures)."""
         import joblib
+
+        from ecgtf.features.ecg_features import feature_names
 
         paths = [os.path.join(run_dir, name) for name in (INFO_FILE, MODEL_FILE)]
         for path in paths:
@@ -133,7 +149,12 @@ class FeatureGBM:
         except Exception as err:  # json, joblib and pickle raise many kinds
             raise ValueError(f"{run_dir}: the features model cannot be read "
                              f"({type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''})") from None
-        return cls(params=params, estimators=list(estimators), **info)
+        model = cls(params=params, estimators=list(estimators), **info)
+        if model.feature_names != feature_names(model.lead_names):
+            raise ValueError(f"{run_dir}: its trees were fitted on another feature set than this ecgtf measures "
+                             f"({len(model.feature_names)} features, now {len(feature_names(model.lead_names))}); "
+                             f"train it again with scripts/train_features.py")
+        return model
 
 
 def is_features_run(run_dir: str) -> bool:
