@@ -21,9 +21,9 @@ def _named(x, leads=LEADS_12):
 
 def test_one_name_per_value_for_twelve_leads_and_one():
     x = synthesize_ecg({"normal"}, 100, 10, rng=0)
-    assert len(ecg_features(x, 100, LEADS_12)) == len(feature_names(LEADS_12)) == 12 * 48 + 9
+    assert len(ecg_features(x, 100, LEADS_12)) == len(feature_names(LEADS_12)) == 12 * 48 + 20
     single = synthesize_ecg({"normal"}, 300, 10, lead_names=("ECG",), rng=0)
-    assert len(ecg_features(single, 300, ["ECG"])) == len(feature_names(["ECG"])) == 48 + 9
+    assert len(ecg_features(single, 300, ["ECG"])) == len(feature_names(["ECG"])) == 48 + 20
     with pytest.raises(ValueError, match="2 lead names"):
         ecg_features(single, 300, ["a", "b"])
 
@@ -46,6 +46,20 @@ def test_voltage_and_irregularity_features_see_lvh_and_af():
     sinus = _named(ecg_features(synthesize_ecg({"normal"}, 100, 10, rng=2), 100, LEADS_12))
     af = _named(ecg_features(synthesize_ecg({"af"}, 100, 10, rng=2), 100, LEADS_12))
     assert af["rr_sd_s"] > 2 * sinus["rr_sd_s"]
+
+
+def test_ectopy_and_noise_show_in_beat_sameness_and_premature_beats():
+    def mean_of(condition, name):
+        return np.mean([_named(ecg_features(synthesize_ecg({condition}, 100, 10, rng=s), 100, LEADS_12))[name]
+                        for s in range(4)])
+
+    assert mean_of("normal", "premature_share") < 0.05 < mean_of("pvc", "premature_share")
+    assert mean_of("normal", "beat_corr_mean") > 0.9 > mean_of("pvc", "beat_corr_mean") > mean_of("noise", "beat_corr_mean")
+    sinus = _named(ecg_features(synthesize_ecg({"normal"}, 100, 10, rng=0), 100, LEADS_12))
+    assert sinus["duration_s"] == pytest.approx(10.0) and sinus["flat_share"] < 0.01
+    stuck = synthesize_ecg({"normal"}, 100, 10, rng=0)
+    stuck[500:] = 0.0  # a lead-off halfway
+    assert _named(ecg_features(stuck, 100, LEADS_12))["flat_share"] > 0.3
 
 
 def test_q_wave_features_see_the_pathological_q_of_an_infarct():

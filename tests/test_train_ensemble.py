@@ -132,3 +132,26 @@ def test_final_predictor_with_the_features_view_averages_networks_and_trees(tmp_
     said = capsys.readouterr().out
     assert said.count("finished earlier, kept") == 3 and "features view: finished earlier, kept" in said
     assert again["test_members"] == summary["test_members"]
+
+
+def test_one_seed_and_the_features_view_make_the_cinc2017_final_predictor(tmp_path, capsys):
+    """One network and the trees are two views: a single seed is refused alone, taken with --with-features."""
+    import train_ensemble as script
+    from data_builders import write_cinc2017
+
+    from ecgtf.errors import run_cli
+
+    labels = {f"A{i:05d}": "NAO~"[i % 4] for i in range(1, 49)}
+    root = write_cinc2017(tmp_path / "d", labels, seconds=6.0)
+    out = str(tmp_path / "final")
+    recipe = ["--model", "compact1d", "--option", "filters=[8]", "--option", "stem_filters=8", "--dataset", "cinc2017",
+              "--data-dir", root, "--task", "af4", "--sampling-rate", "100", "--duration-s", "4",
+              "--cache-dir", str(tmp_path / "c"), "--val-fraction", "0.25", "--epochs", "1", "--verbose", "0"]
+    assert run_cli(script.main, ["--out", out, "--ensemble-seeds", "3", *recipe]) == 2
+    assert "two or more different seeds" in capsys.readouterr().err
+    summary = script.main(["--out", out, "--ensemble-seeds", "3", "--with-features", *recipe])
+    assert summary["views"] == ["networks", "features"]
+    assert summary["networks"]["plan"] == {"seeds": [3]} and len(summary["networks"]["members"]) == 1
+    features = json.load(open(os.path.join(out, "features", "features_config.json")))
+    assert features["seed"] == 3 and features["val_fraction"] == 0.25 and features["test_fraction"] == 0.0
+    assert os.path.isfile(os.path.join(out, "thresholds.json"))

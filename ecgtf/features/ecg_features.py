@@ -13,7 +13,12 @@ per-lead median beat (mV, its PR segment as zero):
 - QRS width (s), frontal axis (degrees, from the net QRS of I and aVF), Sokolow-Lyon
   (S V1 + max R V5/V6) and Cornell (R aVL + S V3) voltages (mV), NaN where the leads are absent;
 - rhythm: mean and sd of the RR intervals (s), RMSSD (s), the share of successive RR differences
-  above 50 ms, beats per 10 s.
+  above 50 ms, beats per 10 s; shortest and longest RR (s), their coefficient of variation, the
+  median successive RR difference (s), the share of premature beats (RR below 85 % of the one before);
+- beat-to-beat sameness and signal quality: the mean correlation of each beat (all leads) with the
+  median beat and the share of beats below 0.8 (ectopy or noise), the record's length (s), its
+  amplitude range (1st to 99th percentile, mV, median over leads), the median beat's QRS span as a
+  share of that range, and the share of samples that do not move (a saturated or detached lead).
 
 The features feed :class:`ecgtf.features.gbm.FeatureGBM`, the tree-model view beside the networks.
 """
@@ -34,7 +39,11 @@ BEAT_STEP_S = 0.02
 PER_LEAD = ("r_mv", "s_mv", "qrs_span_mv", "st_mv", "t_mv", "q_mv", "q_s", "j_mv")
 Q_BELOW_MV = -0.05
 GLOBAL = ("qrs_width_s", "axis_deg", "sokolow_lyon_mv", "cornell_mv", "rr_mean_s", "rr_sd_s", "rmssd_s",
-          "pnn50", "beats_per_10s")
+          "pnn50", "beats_per_10s", "rr_min_s", "rr_max_s", "rr_cv", "rr_median_diff_s", "premature_share",
+          "beat_corr_mean", "beat_corr_low_share", "duration_s", "range_mv", "qrs_to_range", "flat_share")
+BEAT_CORR_LOW = 0.8
+PREMATURE = 0.85
+FLAT_MV = 1e-4
 
 
 def _idx(seconds: float) -> int:
@@ -75,7 +84,8 @@ def ecg_features(signal_mv: np.ndarray, sampling_rate: float, lead_names) -> np.
     whole = peaks[(peaks >= pre) & (peaks - pre + n <= len(x))]
     if len(whole) == 0:
         return np.full(len(feature_names(lead_names)), np.nan, dtype=np.float32)
-    beat = np.median(x[whole[:, None] - pre + np.arange(n)[None, :]], axis=0)
+    beats = x[whole[:, None] - pre + np.arange(n)[None, :]]
+    beat = np.median(beats, axis=0)
     beat = beat - np.median(beat[pre - _idx(0.2):pre - _idx(0.08)], axis=0, keepdims=True)  # PR segment = 0
     qrs = beat[pre - _idx(0.08):pre + _idx(0.1)]
     r, s = qrs.max(axis=0), qrs.min(axis=0)
@@ -108,10 +118,29 @@ def ecg_features(signal_mv: np.ndarray, sampling_rate: float, lead_names) -> np.
     rhythm = [rr.mean() if len(rr) else np.nan, rr.std() if len(rr) > 1 else np.nan,
               np.sqrt(np.mean(drr ** 2)) if len(drr) else np.nan, np.mean(drr > 0.05) if len(drr) else np.nan,
               10.0 * len(peaks) / (len(x) / FEATURE_RATE_HZ)]
+    if len(rr):
+        rhythm += [rr.min(), rr.max(), rr.std() / rr.mean(),
+                   np.median(drr) if len(drr) else np.nan, np.mean(rr[1:] < PREMATURE * rr[:-1]) if len(rr) > 1 else np.nan]
+    else:
+        rhythm += [np.nan] * 5
+    corr = _correlations(beats, np.median(beats, axis=0))
+    spread = np.percentile(x, 99, axis=0) - np.percentile(x, 1, axis=0)
+    span = (r - s)[spread > 0] / spread[spread > 0]
+    quality = [corr.mean(), np.mean(corr < BEAT_CORR_LOW), len(x) / FEATURE_RATE_HZ, np.median(spread),
+               np.median(span) if len(span) else np.nan, np.mean(np.abs(np.diff(x, axis=0)).max(axis=1) < FLAT_MV)]
     step = _idx(BEAT_STEP_S)
     out = np.concatenate([beat[::step].T.ravel(), r, s, r - s, st, t, q, q_s, j,
-                          [width, axis, sokolow, cornell], rhythm])
+                          [width, axis, sokolow, cornell], rhythm, quality])
     return out.astype(np.float32)
+
+
+def _correlations(beats: np.ndarray, template: np.ndarray) -> np.ndarray:
+    """Pearson correlation of every ``(samples, leads)`` beat with the template, leads joined (1 when flat)."""
+    a = beats.reshape(len(beats), -1)
+    a = a - a.mean(axis=1, keepdims=True)
+    b = template.ravel() - template.mean()
+    norm = np.linalg.norm(a, axis=1) * np.linalg.norm(b)
+    return np.where(norm > 0, a @ b / np.where(norm > 0, norm, 1.0), 1.0)
 
 
 def feature_matrix(signals, sampling_rate: float, lead_names, *, progress: bool = True,

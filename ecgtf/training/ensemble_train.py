@@ -28,8 +28,9 @@ class Member:
 
 
 def plan_members(cfg: TrainConfig, out: str, val_folds: list[int] | None = None,
-                 seeds: list[int] | None = None) -> list[Member]:
-    """The members' configurations, from ``cfg`` (the shared recipe).
+                 seeds: list[int] | None = None, min_members: int = 2) -> list[Member]:
+    """The members' configurations, from ``cfg`` (the shared recipe); ``min_members`` is 1 when the
+    features view joins them (one network and the trees are already two views).
 
     Raises:
         ValueError: neither or both of ``val_folds`` and ``seeds``; validation folds for a dataset
@@ -40,15 +41,15 @@ def plan_members(cfg: TrainConfig, out: str, val_folds: list[int] | None = None,
                          "(one member per seed and validation share)")
     root = os.path.join(out, "members")
     if seeds is not None:
-        if len(set(seeds)) != len(seeds) or len(seeds) < 2:
-            raise ValueError(f"--seeds needs two or more different seeds, got {seeds}")
+        if len(set(seeds)) != len(seeds) or len(seeds) < min_members:
+            raise ValueError(f"--seeds needs {_how_many(min_members)} different seeds, got {seeds}")
         return [Member(f"seed{s}", dataclasses.replace(cfg, seed=s, out=os.path.join(root, f"seed{s}")))
                 for s in seeds]
     if cfg.dataset != "ptbxl":
         raise ValueError(f"--val-folds splits PTB-XL by its folds; {cfg.dataset} has none: use --seeds")
     pool = sorted(set(cfg.train_folds or []) | set(cfg.val_folds or []))
-    if len(set(val_folds)) != len(val_folds) or len(val_folds) < 2 or not set(val_folds) <= set(pool):
-        raise ValueError(f"--val-folds needs two or more different folds of the recipe's --train-folds/--val-folds "
+    if len(set(val_folds)) != len(val_folds) or len(val_folds) < min_members or not set(val_folds) <= set(pool):
+        raise ValueError(f"--val-folds needs {_how_many(min_members)} different folds of the recipe's --train-folds/--val-folds "
                          f"{pool}, got {val_folds}")
     return [Member(f"val{v}", dataclasses.replace(cfg, train_folds=[f for f in pool if f != v], val_folds=[v],
                                                   out=os.path.join(root, f"val{v}")))
@@ -81,14 +82,20 @@ def train_ensemble(cfg: TrainConfig, out: str, val_folds: list[int] | None = Non
     the recipe holds out test folds (the same records for every member), the ensemble's test
     metrics (also written to ``out/test_metrics.json`` with its plots and predictions).
     """
+    members = plan_members(cfg, out, val_folds, seeds, min_members=1 if features else 2)
+    plan = {"val_folds": val_folds} if val_folds is not None else {"seeds": seeds}
     if features:
-        networks = _train_networks(cfg, os.path.join(out, "networks"), val_folds, seeds, train_fn, say, out)
-        return _with_features(cfg, out, networks, plan_members(cfg, out, val_folds, seeds)[0].cfg, say)
-    return _train_networks(cfg, out, val_folds, seeds, train_fn, say, out)
+        networks = _train_networks(cfg, os.path.join(out, "networks"), members, plan, train_fn, say)
+        return _with_features(cfg, out, networks, members[0].cfg, say)
+    return _train_networks(cfg, out, members, plan, train_fn, say)
 
 
-def _train_networks(cfg, out, val_folds, seeds, train_fn, say, members_root) -> dict:
-    """The networks' members (under ``members_root/members``), their ensemble folder written to ``out``."""
+def _how_many(n: int) -> str:
+    return "one or more" if n == 1 else "two or more"
+
+
+def _train_networks(cfg, out, members: list[Member], plan: dict, train_fn, say) -> dict:
+    """Trains (or keeps) the networks' members; their ensemble folder is written to ``out``."""
     from ecgtf.evaluation.ensemble import mean_thresholds
     from ecgtf.training.ensemble_run import ENSEMBLE_FILE, write_ensemble_run
     from ecgtf.training.report import write_json
@@ -96,7 +103,6 @@ def _train_networks(cfg, out, val_folds, seeds, train_fn, say, members_root) -> 
 
     if train_fn is None:
         from ecgtf.training.trainer import train as train_fn
-    members = plan_members(cfg, members_root, val_folds, seeds)
     for i, m in enumerate(members, 1):
         state = member_state(m.cfg)
         if state == "done":
@@ -109,7 +115,7 @@ def _train_networks(cfg, out, val_folds, seeds, train_fn, say, members_root) -> 
     thresholds = mean_thresholds([read_thresholds(d).get("thresholds") for d in dirs])
     write_ensemble_run(dirs, out, thresholds)
     task = read_predictions(dirs[0], "val")[1]  # write_ensemble_run checked that the members share it
-    summary = {"plan": {"val_folds": val_folds} if val_folds is not None else {"seeds": seeds},
+    summary = {"plan": plan,
                "members": [{"run": d, f"val_{task.main_score}": _validation_score(d, task)} for d in dirs]}
     if cfg.test_folds:  # every member scored the same test records
         summary.update(_score_test(task, dirs, out, thresholds))
