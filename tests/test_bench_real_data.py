@@ -193,3 +193,26 @@ def test_feature_view_bench_reads_the_validation_fold_and_skips_what_is_done_or_
     out = capsys.readouterr().out
     assert "fold 2: no finished ensemble" in out and "fold 1" not in out
     assert json.loads(ledger.read_text())["folds"] == {"ptbxl_mi_vs_norm_ens+features/test1": {"auc": 0.9}}
+
+
+def test_af4_feature_view_bench_skips_what_is_done_or_missing_and_refuses_another_seed(tmp_path, capsys):
+    import json
+
+    import bench_af4_feature_view as bench
+
+    from ecgtf.config import TrainConfig, save
+
+    ledger = tmp_path / "l.json"
+    done = {f"{bench.NAME}/test0": {"cinc2017_f1": 0.84}}
+    ledger.write_text(json.dumps({"command": "x", "folds": done}))
+    pattern = str(tmp_path / "net{seed}")
+    bench.main(["--data-root", str(tmp_path), "--seeds", "0", "1", "--networks", pattern, "--ledger", str(ledger)])
+    out = capsys.readouterr().out
+    assert "seed 1: no finished network run" in out and "seed 0" not in out
+    assert json.loads(ledger.read_text())["folds"] == done
+    net = tmp_path / "net1"
+    net.mkdir()
+    (net / "test_predictions.csv").write_text("record_id\n")
+    save(TrainConfig(dataset="cinc2017", task="af4", seed=5, test_fraction=0.2), str(net / "config.yaml"))
+    with pytest.raises(ValueError, match="seed 5, not 1"):
+        bench.main(["--data-root", str(tmp_path), "--seeds", "1", "--networks", pattern, "--ledger", str(ledger)])
