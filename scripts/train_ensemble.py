@@ -3,7 +3,7 @@
 
     python scripts/train_ensemble.py --out runs/final_superdiag --ensemble-val-folds 8 7 6 \\
         --dataset ptbxl --data-dir ../shared/data/ptbxl --task superdiagnostic --train-folds 1-8 ...
-    python scripts/train_ensemble.py --out runs/final_af4 --ensemble-seeds 0 1 2 \\
+    python scripts/train_ensemble.py --out runs/final_af4 --ensemble-seeds 0 --with-features \\
         --dataset cinc2017 --data-dir ../shared/data/cinc2017 --task af4 ...
 
 Every other flag is ``train.py``'s (the shared recipe). PTB-XL members differ in their
@@ -14,7 +14,8 @@ kept, an unfinished one resumes. ``OUT`` is then read like a run by ``evaluate.p
 ``gradcam.py`` (members' heatmaps averaged, ``--member K`` for one), ``export.py`` and ``predict.py``.
 ``--with-features`` adds the features view (``train_features.py`` on the first member's split):
 the networks' ensemble is then ``OUT/networks`` (the run folder those scripts read), the trees
-``OUT/features``, and ``OUT`` their equal-weight mean, which ``predict.py`` reads.
+``OUT/features``, and ``OUT`` their equal-weight mean, which ``predict.py`` reads. With it, one
+seed or fold is enough (one network and the trees are two views; CinC 2017's final predictor).
 """
 
 import argparse
@@ -34,7 +35,8 @@ def main(argv=None):
     p.add_argument("--out", required=True, help="the ensemble folder (members go to OUT/members/)")
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--ensemble-val-folds", nargs="+", type=int, help="PTB-XL: one member per validation fold, e.g. 8 7 6")
-    group.add_argument("--ensemble-seeds", nargs="+", type=int, help="one member per seed, e.g. 0 1 2")
+    group.add_argument("--ensemble-seeds", nargs="+", type=int,
+                       help="one member per seed, e.g. 0 1 2 (one seed is enough with --with-features)")
     p.add_argument("--with-features", action="store_true",
                    help="also train the features view (gradient-boosted trees on ECG measurements) into "
                         "OUT/features; the networks' ensemble goes to OUT/networks and OUT averages the two")

@@ -18,7 +18,8 @@ per-lead median beat (mV, its PR segment as zero):
 - beat-to-beat sameness and signal quality: the mean correlation of each beat (all leads) with the
   median beat and the share of beats below 0.8 (ectopy or noise), the record's length (s), its
   amplitude range (1st to 99th percentile, mV, median over leads), the median beat's QRS span as a
-  share of that range, and the share of samples that do not move (a saturated or detached lead).
+  share of that range, and the share of samples at which no lead moves (a saturated or
+  detached recording).
 
 The features feed :class:`ecgtf.features.gbm.FeatureGBM`, the tree-model view beside the networks.
 """
