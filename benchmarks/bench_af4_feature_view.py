@@ -41,6 +41,7 @@ def run_seed(data_dir: str, network_dir: str, out_root: str, seed: int) -> dict:
     import ensemble as ensemble_script
 
     from ecgtf.config import load
+    from ecgtf.features.gbm import is_current
     from ecgtf.training.features_run import FeaturesConfig, train_features_run
 
     start = time.perf_counter()
@@ -48,7 +49,7 @@ def run_seed(data_dir: str, network_dir: str, out_root: str, seed: int) -> dict:
     if net.seed != seed:
         raise ValueError(f"{network_dir} was trained with seed {net.seed}, not {seed}")
     features_dir = os.path.join(out_root, f"features-seed{seed}")
-    if not os.path.isfile(os.path.join(features_dir, "test_metrics.json")):
+    if not (os.path.isfile(os.path.join(features_dir, "test_metrics.json")) and is_current(features_dir)):
         train_features_run(FeaturesConfig(dataset=net.dataset, data_dir=data_dir, task=net.task,
                                           sampling_rate=net.sampling_rate, val_fraction=net.val_fraction,
                                           test_fraction=net.test_fraction, seed=net.seed, out=features_dir))

@@ -10,7 +10,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
 
 from ecgtf.data.synthetic import LEADS_12, synthesize_ecg  # noqa: E402
 from ecgtf.features.ecg_features import ecg_features, feature_matrix, feature_names  # noqa: E402
-from ecgtf.features.gbm import FeatureGBM, GBMParams  # noqa: E402
+from ecgtf.features.gbm import FeatureGBM, GBMParams, is_current  # noqa: E402
 
 SMALL = GBMParams(max_iter=15, max_leaf_nodes=7)
 
@@ -141,11 +141,12 @@ def test_trees_fitted_on_another_feature_set_are_refused_not_misread(tmp_path):
     FeatureGBM("binary", names, ["I"], 100.0, SMALL).fit(x, y).save(tmp_path)
     info_path = tmp_path / "features_model.json"
     info = json.loads(info_path.read_text())
-    assert info["feature_names"] == feature_names(["I"])
+    assert info["feature_names"] == feature_names(["I"]) and is_current(tmp_path)
     info["feature_names"] = info["feature_names"][:-3]
     info_path.write_text(json.dumps(info))
     with pytest.raises(ValueError, match="another feature set"):
         FeatureGBM.load(tmp_path)
+    assert not is_current(tmp_path) and not is_current(tmp_path / "nothing")
     del info["feature_names"]
     info_path.write_text(json.dumps(info))
     with pytest.raises(ValueError, match="another feature set"):

@@ -133,6 +133,14 @@ def test_final_predictor_with_the_features_view_averages_networks_and_trees(tmp_
     assert said.count("finished earlier, kept") == 3 and "features view: finished earlier, kept" in said
     assert again["test_members"] == summary["test_members"]
 
+    info_path = os.path.join(out, "features", "features_model.json")  # trees of an ecgtf that measured other features
+    info = json.load(open(info_path))
+    json.dump({**info, "feature_names": info["feature_names"][:-1]}, open(info_path, "w"))
+    script.main(argv)
+    said = capsys.readouterr().out
+    assert said.count("finished earlier, kept") == 2 and "features view: training into" in said
+    assert json.load(open(info_path))["feature_names"] == info["feature_names"]
+
 
 def test_one_seed_and_the_features_view_make_the_cinc2017_final_predictor(tmp_path, capsys):
     """One network and the trees are two views: a single seed is refused alone, taken with --with-features."""

@@ -157,5 +157,14 @@ class FeatureGBM:
         return model
 
 
+def is_current(run_dir: str) -> bool:
+    """True when ``run_dir`` holds trees this ecgtf can read (fitted on the features it measures)."""
+    try:
+        FeatureGBM.load(run_dir)
+    except (ValueError, FileNotFoundError):
+        return False
+    return True
+
+
 def is_features_run(run_dir: str) -> bool:
     return os.path.isfile(os.path.join(run_dir, INFO_FILE))

@@ -127,7 +127,7 @@ def _with_features(cfg: TrainConfig, out: str, networks: dict, first: TrainConfi
     """Trains the features view into ``out/features`` (kept when finished) on the split of the
     first network member, then writes ``out`` as the two views' equal-weight mean."""
     from ecgtf.evaluation.ensemble import mean_thresholds
-    from ecgtf.features.gbm import MODEL_FILE
+    from ecgtf.features.gbm import MODEL_FILE, is_current
     from ecgtf.training.ensemble_run import ENSEMBLE_FILE
     from ecgtf.training.features_run import FeaturesConfig, train_features_run
     from ecgtf.training.report import write_json
@@ -139,9 +139,9 @@ def _with_features(cfg: TrainConfig, out: str, networks: dict, first: TrainConfi
                           val_fraction=first.val_fraction, test_fraction=first.test_fraction, seed=first.seed,
                           scoring_dir=cfg.scoring_dir, cache_dir=cfg.cache_dir, synthetic_n=cfg.synthetic_n,
                           out=feat_dir)
-    if finished(feat_dir, first, MODEL_FILE):
+    if finished(feat_dir, first, MODEL_FILE) and is_current(feat_dir):
         say(f"features view: finished earlier, kept ({feat_dir})")
-    else:
+    else:  # new, interrupted, or trees of an ecgtf that measured other features
         say(f"features view: training into {feat_dir}")
         train_features_run(fcfg, say=say)
     dirs = [os.path.abspath(os.path.join(out, "networks")), feat_dir]
