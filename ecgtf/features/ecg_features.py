@@ -86,8 +86,8 @@ def ecg_features(signal_mv: np.ndarray, sampling_rate: float, lead_names) -> np.
     if len(whole) == 0:
         return np.full(len(feature_names(lead_names)), np.nan, dtype=np.float32)
     beats = x[whole[:, None] - pre + np.arange(n)[None, :]]
-    beat = np.median(beats, axis=0)
-    beat = beat - np.median(beat[pre - _idx(0.2):pre - _idx(0.08)], axis=0, keepdims=True)  # PR segment = 0
+    template = np.median(beats, axis=0)
+    beat = template - np.median(template[pre - _idx(0.2):pre - _idx(0.08)], axis=0, keepdims=True)  # PR segment = 0
     qrs = beat[pre - _idx(0.08):pre + _idx(0.1)]
     r, s = qrs.max(axis=0), qrs.min(axis=0)
     st = beat[pre + _idx(0.12):pre + _idx(0.16)].mean(axis=0)
@@ -105,8 +105,8 @@ def ecg_features(signal_mv: np.ndarray, sampling_rate: float, lead_names) -> np.
     onset = pre - _idx(0.1) + steep[0] if len(steep) else pre - _idx(0.04)
     j_point = pre - _idx(0.1) + steep[-1] + 1 if len(steep) else pre + _idx(0.04)
     r_peak = pre - _idx(0.08) + qrs.argmax(axis=0)
-    before_r = np.arange(len(beat))[:, None]
-    before_r = (before_r >= min(onset, pre)) & (before_r <= r_peak[None, :])
+    sample = np.arange(len(beat))[:, None]
+    before_r = (sample >= min(onset, pre)) & (sample <= r_peak[None, :])
     q = np.minimum(np.where(before_r, beat, np.inf).min(axis=0), 0.0)
     q_s = (before_r & (beat < Q_BELOW_MV)).sum(axis=0) / FEATURE_RATE_HZ
     j = beat[j_point]
@@ -124,7 +124,7 @@ def ecg_features(signal_mv: np.ndarray, sampling_rate: float, lead_names) -> np.
                    np.median(drr) if len(drr) else np.nan, np.mean(rr[1:] < PREMATURE * rr[:-1]) if len(rr) > 1 else np.nan]
     else:
         rhythm += [np.nan] * 5
-    corr = _correlations(beats, np.median(beats, axis=0))
+    corr = _correlations(beats, template)
     spread = np.percentile(x, 99, axis=0) - np.percentile(x, 1, axis=0)
     span = (r - s)[spread > 0] / spread[spread > 0]
     quality = [corr.mean(), np.mean(corr < BEAT_CORR_LOW), len(x) / FEATURE_RATE_HZ, np.median(spread),
