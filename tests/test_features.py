@@ -21,9 +21,9 @@ def _named(x, leads=LEADS_12):
 
 def test_one_name_per_value_for_twelve_leads_and_one():
     x = synthesize_ecg({"normal"}, 100, 10, rng=0)
-    assert len(ecg_features(x, 100, LEADS_12)) == len(feature_names(LEADS_12)) == 12 * 48 + 20
+    assert len(ecg_features(x, 100, LEADS_12)) == len(feature_names(LEADS_12)) == 12 * 48 + 44
     single = synthesize_ecg({"normal"}, 300, 10, lead_names=("ECG",), rng=0)
-    assert len(ecg_features(single, 300, ["ECG"])) == len(feature_names(["ECG"])) == 48 + 20
+    assert len(ecg_features(single, 300, ["ECG"])) == len(feature_names(["ECG"])) == 48 + 44
     with pytest.raises(ValueError, match="2 lead names"):
         ecg_features(single, 300, ["a", "b"])
 
@@ -60,6 +60,26 @@ def test_ectopy_and_noise_show_in_beat_sameness_and_premature_beats():
     stuck = synthesize_ecg({"normal"}, 100, 10, rng=0)
     stuck[500:] = 0.0  # a lead-off halfway
     assert _named(ecg_features(stuck, 100, LEADS_12))["flat_share"] > 0.3
+
+
+def test_p_wave_spectrum_and_polarity_features():
+    def mean_of(condition, name):
+        return np.mean([_named(ecg_features(synthesize_ecg({condition}, 100, 10, rng=s), 100, LEADS_12))[name]
+                        for s in range(4)])
+
+    # atrial fibrillation has no P wave: the P window neither stands out nor repeats beat to beat
+    assert mean_of("normal", "p_beat_corr") > mean_of("af", "p_beat_corr") + 0.2
+    assert mean_of("normal", "p_to_qrs") > 1.5 * mean_of("af", "p_to_qrs")
+    assert mean_of("af", "rr_off_median_share") > mean_of("normal", "rr_off_median_share") + 0.1
+    lead_ii = synthesize_ecg({"normal"}, 100, 10, rng=0)[:, 1:2]
+    upright = _named(ecg_features(lead_ii, 100, ["II"]), ["II"])
+    bands = [k for k in upright if k.startswith("power_")]
+    assert len(bands) == 5 and sum(upright[k] for k in bands) == pytest.approx(1.0, abs=1e-4)
+    assert mean_of("noise", "power_30_50hz") > 2 * mean_of("normal", "power_30_50hz")
+    # an upside-down recording (a handheld device held the wrong way) flips the QRS polarity
+    flipped = _named(ecg_features(-lead_ii, 100, ["II"]), ["II"])
+    assert upright["qrs_polarity"] > 0.3 and flipped["qrs_polarity"] == pytest.approx(-upright["qrs_polarity"], abs=0.05)
+    assert 0.2 < upright["t_peak_s"] < 0.45
 
 
 def test_q_wave_features_see_the_pathological_q_of_an_infarct():

@@ -19,7 +19,19 @@ per-lead median beat (mV, its PR segment as zero):
   median beat and the share of beats below 0.8 (ectopy or noise), the record's length (s), its
   amplitude range (1st to 99th percentile, mV, median over leads), the median beat's QRS span as a
   share of that range, and the share of samples at which no lead moves (a saturated or
-  detached recording).
+  detached recording);
+- for CinC 2017's "other rhythm" and noise classes (single lead; every value a median over leads):
+  the share of power below 0.5, 0.5-5, 5-15, 15-30 and 30-50 Hz and the spectral entropy (nats) of
+  the unfiltered record; RR patterns: the share of successive RR differences that change sign
+  (bigeminy alternates), the share of RR more than 20 % off the median, the shortest and longest mean
+  of 5 successive RR (s), the odd/even RR mean difference and the 10th/90th RR percentiles (as
+  shares of the median RR); the P wave (the median beat 0.3-0.06 s before the QRS, its end-to-end
+  line removed): its largest deflection (mV) and as a share of the QRS span, the mean correlation of
+  each beat's P window with the median beat's, the P window's sd as a share of the QRS span;
+  morphology: the 10th percentile and minimum of the beat correlations, the coefficient of variation
+  of the beats' QRS spans, QRS polarity ((R + S) / span: +1 upright, -1 inverted), QRS area / span
+  (s); the T wave: the time of the largest deflection 0.12-0.5 s after the QRS (s) and its area /
+  QRS span (s).
 
 The features feed :class:`ecgtf.features.gbm.FeatureGBM`, the tree-model view beside the networks.
 """
@@ -41,10 +53,19 @@ PER_LEAD = ("r_mv", "s_mv", "qrs_span_mv", "st_mv", "t_mv", "q_mv", "q_s", "j_mv
 Q_BELOW_MV = -0.05
 GLOBAL = ("qrs_width_s", "axis_deg", "sokolow_lyon_mv", "cornell_mv", "rr_mean_s", "rr_sd_s", "rmssd_s",
           "pnn50", "beats_per_10s", "rr_min_s", "rr_max_s", "rr_cv", "rr_median_diff_s", "premature_share",
-          "beat_corr_mean", "beat_corr_low_share", "duration_s", "range_mv", "qrs_to_range", "flat_share")
+          "beat_corr_mean", "beat_corr_low_share", "duration_s", "range_mv", "qrs_to_range", "flat_share",
+          "power_below_0.5hz", "power_0.5_5hz", "power_5_15hz", "power_15_30hz", "power_30_50hz", "spectral_entropy",
+          "rr_alternation", "rr_off_median_share", "rr_local_min_s", "rr_local_max_s", "rr_odd_even_diff",
+          "rr_p10_ratio", "rr_p90_ratio", "p_mv", "p_to_qrs", "p_beat_corr", "p_window_sd_to_qrs",
+          "beat_corr_p10", "beat_corr_min", "qrs_span_cv", "qrs_polarity", "qrs_area_to_span",
+          "t_peak_s", "t_area_to_span")
 BEAT_CORR_LOW = 0.8
 PREMATURE = 0.85
 FLAT_MV = 1e-4
+POWER_BANDS_HZ = ((0.0, 0.5), (0.5, 5.0), (5.0, 15.0), (15.0, 30.0), (30.0, np.inf))  # 50 Hz: Nyquist
+RR_OFF_MEDIAN = 0.2
+RR_LOCAL_BEATS = 5
+P_WINDOW_S = (0.3, 0.06)  # before the fiducial point
 
 
 def _idx(seconds: float) -> int:
@@ -78,6 +99,7 @@ def ecg_features(signal_mv: np.ndarray, sampling_rate: float, lead_names) -> np.
         raise ValueError(f"{x.shape[1]} signal columns but {len(lead_names)} lead names")
     x = resample(x, sampling_rate, FEATURE_RATE_HZ).astype(np.float64)
     n_leads, pre, n = x.shape[1], _idx(BEFORE_S), _idx(BEFORE_S) + _idx(AFTER_S)
+    unfiltered = x
     if len(x) > 12:
         sos = scipy.signal.butter(2, HIGHPASS_HZ, btype="high", fs=FEATURE_RATE_HZ, output="sos")
         x = scipy.signal.sosfiltfilt(sos, x, axis=0, padlen=min(3 * 5, len(x) - 1))
@@ -131,17 +153,70 @@ def ecg_features(signal_mv: np.ndarray, sampling_rate: float, lead_names) -> np.
                np.median(span) if len(span) else np.nan, np.mean(np.abs(np.diff(x, axis=0)).max(axis=1) < FLAT_MV)]
     step = _idx(BEAT_STEP_S)
     out = np.concatenate([beat[::step].T.ravel(), r, s, r - s, st, t, q, q_s, j,
-                          [width, axis, sokolow, cornell], rhythm, quality])
+                          [width, axis, sokolow, cornell], rhythm, quality, _power_shares(unfiltered),
+                          _rr_patterns(rr), _p_wave(beats, template, r - s), _morphology(beats, template, corr),
+                          _t_wave(template, r - s)])
     return out.astype(np.float32)
 
 
-def _correlations(beats: np.ndarray, template: np.ndarray) -> np.ndarray:
-    """Pearson correlation of every ``(samples, leads)`` beat with the template, leads joined (1 when flat)."""
+def _power_shares(x: np.ndarray) -> list:
+    """Share of the power in each of :data:`POWER_BANDS_HZ` and the spectral entropy (Welch), medians over leads."""
+    f, p = scipy.signal.welch(x, fs=FEATURE_RATE_HZ, nperseg=min(256, len(x)), axis=0)
+    p = p / np.maximum(p.sum(axis=0, keepdims=True), 1e-12)
+    shares = [np.median(p[(f >= lo) & (f < hi)].sum(axis=0)) for lo, hi in POWER_BANDS_HZ]
+    return shares + [np.median(-(p * np.log(p + 1e-12)).sum(axis=0))]
+
+
+def _rr_patterns(rr: np.ndarray) -> list:
+    """Alternation, outliers, local extremes and spread of the RR intervals (s); NaN under 4 intervals."""
+    if len(rr) < 4:
+        return [np.nan] * 7
+    d, med = np.diff(rr), np.median(rr)
+    local = np.convolve(rr, np.ones(RR_LOCAL_BEATS) / RR_LOCAL_BEATS, mode="valid") if len(rr) >= RR_LOCAL_BEATS else rr
+    return [np.mean(d[1:] * d[:-1] < 0), np.mean(np.abs(rr - med) > RR_OFF_MEDIAN * med), local.min(), local.max(),
+            abs(rr[::2].mean() - rr[1::2].mean()) / med, np.percentile(rr, 10) / med, np.percentile(rr, 90) / med]
+
+
+def _p_wave(beats: np.ndarray, template: np.ndarray, qrs_span: np.ndarray) -> list:
+    """The P window of the median beat, end-to-end line removed, and how alike each beat's P window is."""
+    pre = _idx(BEFORE_S)
+    window = slice(pre - _idx(P_WINDOW_S[0]), pre - _idx(P_WINDOW_S[1]))
+    p_template = template[window]
+    p = p_template - np.linspace(p_template[:2].mean(axis=0), p_template[-2:].mean(axis=0), len(p_template))
+    p_mv = p[np.abs(p).argmax(axis=0), np.arange(p.shape[1])]
+    span = np.maximum(qrs_span, 1e-6)
+    return [np.median(p_mv), np.median(np.abs(p_mv) / span), _correlations(beats[:, window], p_template, flat=0.0).mean(),
+            beats[:, window].std(axis=1).mean() / max(np.median(qrs_span), 1e-6)]
+
+
+def _morphology(beats: np.ndarray, template: np.ndarray, corr: np.ndarray) -> list:
+    """Spread of the beats' shapes and sizes, QRS polarity and area (from the median beat, not baselined)."""
+    pre = _idx(BEFORE_S)
+    window = slice(pre - _idx(0.08), pre + _idx(0.1))
+    spans = (beats[:, window].max(axis=1) - beats[:, window].min(axis=1)).mean(axis=1)
+    qrs = template[window]
+    span = np.maximum(qrs.max(axis=0) - qrs.min(axis=0), 1e-6)
+    return [np.percentile(corr, 10), corr.min(), spans.std() / max(spans.mean(), 1e-6),
+            np.median((qrs.max(axis=0) + qrs.min(axis=0)) / span),
+            np.median(np.abs(qrs).sum(axis=0) / FEATURE_RATE_HZ / span)]
+
+
+def _t_wave(template: np.ndarray, qrs_span: np.ndarray) -> list:
+    """Time (s after the fiducial point) of the largest deflection 0.12-0.5 s after it, and its area / QRS span (s)."""
+    pre = _idx(BEFORE_S)
+    t = template[pre + _idx(0.12):pre + _idx(AFTER_S)] - template[pre - _idx(0.12):pre - _idx(0.06)].mean(axis=0)
+    span = np.maximum(qrs_span, 1e-6)
+    return [np.median(np.abs(t).argmax(axis=0) / FEATURE_RATE_HZ + 0.12),
+            np.median(np.abs(t).sum(axis=0) / FEATURE_RATE_HZ / span)]
+
+
+def _correlations(beats: np.ndarray, template: np.ndarray, flat: float = 1.0) -> np.ndarray:
+    """Pearson correlation of every ``(samples, leads)`` beat with the template, leads joined (``flat`` when flat)."""
     a = beats.reshape(len(beats), -1)
     a = a - a.mean(axis=1, keepdims=True)
     b = template.ravel() - template.mean()
     norm = np.linalg.norm(a, axis=1) * np.linalg.norm(b)
-    return np.where(norm > 0, a @ b / np.where(norm > 0, norm, 1.0), 1.0)
+    return np.where(norm > 0, a @ b / np.where(norm > 0, norm, 1.0), flat)
 
 
 def feature_matrix(signals, sampling_rate: float, lead_names, *, progress: bool = True,
