@@ -11,7 +11,8 @@ trees (:class:`ecgtf.features.gbm.FeatureGBM`, its fixed settings) are fitted on
 of :mod:`ecgtf.features.ecg_features` with some groups blanked out (a blank column is one the
 trees never see): the measurements before the CinC 2017 groups were added, those plus each group
 alone, and all of them. The JSON holds ``cinc2017_f1`` and the per-class F1 of every variant
-(mean over the repeats of the out-of-fold predictions' score).
+(mean over the repeats of the out-of-fold predictions' score), written after each variant: a rerun
+goes on from the last finished one.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def main(argv=None):
     p.add_argument("--out", required=True, help="JSON file of the results")
     args = p.parse_args(argv)
 
+    from ecgtf.atomic import replacing
     from ecgtf.data.datasets import load_dataset
     from ecgtf.features.ecg_features import feature_matrix, feature_names
     from ecgtf.training.splits import split
@@ -90,16 +92,23 @@ def main(argv=None):
     leads = list(data.lead_names)
     feats = feature_matrix((data.signal(int(i)) for i in dev), data.sampling_rate, leads, total=len(dev))
     y = data.labels[dev].argmax(axis=1)
+    setting = {"records": int(len(dev)), "split_seed": args.seed, "folds": args.folds, "repeats": args.repeats,
+               "groups": {k: list(v) for k, v in GROUPS.items()}}
     results = {}
+    if os.path.isfile(args.out):  # a rerun keeps the variants an interrupted run finished with the same setting
+        with open(args.out) as f:
+            old = json.load(f)
+        if {k: old.get(k) for k in setting} == setting:
+            results = old["variants"]
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     for name, mask in variants(feature_names(leads)).items():
-        results[name] = cross_validate(feats, y, mask, leads, folds=args.folds, repeats=args.repeats)
+        if name not in results:
+            results[name] = cross_validate(feats, y, mask, leads, folds=args.folds, repeats=args.repeats)
+            with replacing(args.out) as tmp, open(tmp, "w") as f:
+                json.dump({"command": "python " + " ".join(sys.argv), **setting,
+                           "seconds": round(time.perf_counter() - start, 1), "variants": results}, f, indent=1)
         print(f"{name:24s} {int(mask.sum()):3d} features  cinc2017_f1 {results[name]['cinc2017_f1']:.4f}  "
               + "  ".join(f"{k} {v:.3f}" for k, v in results[name].items() if k.startswith("F1_")), flush=True)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump({"command": "python " + " ".join(sys.argv), "records": int(len(dev)), "split_seed": args.seed,
-                   "folds": args.folds, "repeats": args.repeats, "groups": {k: list(v) for k, v in GROUPS.items()},
-                   "seconds": round(time.perf_counter() - start, 1), "variants": results}, f, indent=1)
     print(f"written to {args.out}")
 
 
