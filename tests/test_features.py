@@ -78,7 +78,8 @@ def test_p_wave_spectrum_and_polarity_features():
     assert mean_of("noise", "power_30_50hz") > 2 * mean_of("normal", "power_30_50hz")
     # an upside-down recording (a handheld device held the wrong way) flips the QRS polarity
     flipped = _named(ecg_features(-lead_ii, 100, ["II"]), ["II"])
-    assert upright["qrs_polarity"] > 0.3 and flipped["qrs_polarity"] == pytest.approx(-upright["qrs_polarity"], abs=0.05)
+    assert upright["qrs_polarity"] > 0.3
+    assert flipped["qrs_polarity"] == pytest.approx(-upright["qrs_polarity"], abs=0.05)
     assert 0.2 < upright["t_peak_s"] < 0.45
 
 

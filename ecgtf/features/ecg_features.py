@@ -20,8 +20,8 @@ per-lead median beat (mV, its PR segment as zero):
   amplitude range (1st to 99th percentile, mV, median over leads), the median beat's QRS span as a
   share of that range, and the share of samples at which no lead moves (a saturated or
   detached recording);
-- for CinC 2017's "other rhythm" and noise classes (single lead; every value a median over leads):
-  the share of power below 0.5, 0.5-5, 5-15, 15-30 and 30-50 Hz and the spectral entropy (nats) of
+- for CinC 2017's "other rhythm" and noise classes (chosen on its single lead; one value a record
+  whatever the number of leads, per-lead values taken as their median): the share of power below 0.5, 0.5-5, 5-15, 15-30 and 30-50 Hz and the spectral entropy (nats) of
   the unfiltered record; RR patterns: the share of successive RR differences that change sign
   (bigeminy alternates), the share of RR more than 20 % off the median, the shortest and longest mean
   of 5 successive RR (s), the odd/even RR mean difference and the 10th/90th RR percentiles (as
@@ -172,7 +172,9 @@ def _rr_patterns(rr: np.ndarray) -> list:
     if len(rr) < 4:
         return [np.nan] * 7
     d, med = np.diff(rr), np.median(rr)
-    local = np.convolve(rr, np.ones(RR_LOCAL_BEATS) / RR_LOCAL_BEATS, mode="valid") if len(rr) >= RR_LOCAL_BEATS else rr
+    local = rr
+    if len(rr) >= RR_LOCAL_BEATS:
+        local = np.convolve(rr, np.ones(RR_LOCAL_BEATS) / RR_LOCAL_BEATS, mode="valid")
     return [np.mean(d[1:] * d[:-1] < 0), np.mean(np.abs(rr - med) > RR_OFF_MEDIAN * med), local.min(), local.max(),
             abs(rr[::2].mean() - rr[1::2].mean()) / med, np.percentile(rr, 10) / med, np.percentile(rr, 90) / med]
 
