@@ -52,7 +52,7 @@ def variants(names: list[str]) -> dict[str, np.ndarray]:
     return out
 
 
-def cross_validate(feats, y, mask, lead_names, *, folds: int, repeats: int) -> dict:
+def cross_validate(feats, y, mask, classes, lead_names, sampling_rate, *, folds: int, repeats: int) -> dict:
     """Mean over ``repeats`` of the out-of-fold ``cinc2017_f1`` (and per-class F1) of the trees."""
     from sklearn.model_selection import StratifiedKFold
 
@@ -60,14 +60,14 @@ def cross_validate(feats, y, mask, lead_names, *, folds: int, repeats: int) -> d
     from ecgtf.features.gbm import FeatureGBM
 
     x = np.where(mask[None, :], feats, np.nan).astype(np.float32)
-    labels = np.eye(4, dtype=np.float32)[y]
+    labels = np.eye(len(classes), dtype=np.float32)[y]
     scores = []
     for r in range(repeats):
-        p = np.zeros((len(y), 4), np.float32)
+        p = np.zeros((len(y), len(classes)), np.float32)
         for tr, te in StratifiedKFold(folds, shuffle=True, random_state=r).split(x, y):
-            model = FeatureGBM("multiclass", ["N", "A", "O", "~"], lead_names, 300.0).fit(x[tr], labels[tr])
+            model = FeatureGBM("multiclass", classes, lead_names, sampling_rate).fit(x[tr], labels[tr])
             p[te] = model.predict_proba(x[te])
-        scores.append(cinc2017_f1(y, p.argmax(axis=1)))
+        scores.append(cinc2017_f1(y, p.argmax(axis=1), classes=tuple(classes)))
     return {k: round(float(np.mean([s[k] for s in scores])), 4) for k in scores[0]}
 
 
@@ -103,7 +103,8 @@ def main(argv=None):
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     for name, mask in variants(feature_names(leads)).items():
         if name not in results:
-            results[name] = cross_validate(feats, y, mask, leads, folds=args.folds, repeats=args.repeats)
+            results[name] = cross_validate(feats, y, mask, list(data.task.output_names), leads,
+                                           float(data.sampling_rate), folds=args.folds, repeats=args.repeats)
             with replacing(args.out) as tmp, open(tmp, "w") as f:
                 json.dump({"command": "python " + " ".join(sys.argv), **setting,
                            "seconds": round(time.perf_counter() - start, 1), "variants": results}, f, indent=1)

@@ -21,8 +21,9 @@ per-lead median beat (mV, its PR segment as zero):
   share of that range, and the share of samples at which no lead moves (a saturated or
   detached recording);
 - for CinC 2017's "other rhythm" and noise classes (chosen on its single lead; one value a record
-  whatever the number of leads, per-lead values taken as their median): the share of power below 0.5, 0.5-5, 5-15, 15-30 and 30-50 Hz and the spectral entropy (nats) of
-  the unfiltered record; RR patterns: the share of successive RR differences that change sign
+  whatever the number of leads, per-lead values taken as their median): the share of power below
+  0.5, 0.5-5, 5-15, 15-30 and 30-50 Hz and the spectral entropy (nats) of the unfiltered record;
+  RR patterns: the share of successive RR differences that change sign
   (bigeminy alternates), the share of RR more than 20 % off the median, the shortest and longest mean
   of 5 successive RR (s), the odd/even RR mean difference and the 10th/90th RR percentiles (as
   shares of the median RR); the P wave (the median beat 0.3-0.06 s before the QRS, its end-to-end
@@ -154,7 +155,7 @@ def ecg_features(signal_mv: np.ndarray, sampling_rate: float, lead_names) -> np.
     step = _idx(BEAT_STEP_S)
     out = np.concatenate([beat[::step].T.ravel(), r, s, r - s, st, t, q, q_s, j,
                           [width, axis, sokolow, cornell], rhythm, quality, _power_shares(unfiltered),
-                          _rr_patterns(rr), _p_wave(beats, template, r - s), _morphology(beats, template, corr),
+                          _rr_patterns(rr), _p_wave(beats, template, r - s), _morphology(beats, template, corr, r - s),
                           _t_wave(template, r - s)])
     return out.astype(np.float32)
 
@@ -191,13 +192,13 @@ def _p_wave(beats: np.ndarray, template: np.ndarray, qrs_span: np.ndarray) -> li
             beats[:, window].std(axis=1).mean() / max(np.median(qrs_span), 1e-6)]
 
 
-def _morphology(beats: np.ndarray, template: np.ndarray, corr: np.ndarray) -> list:
+def _morphology(beats: np.ndarray, template: np.ndarray, corr: np.ndarray, qrs_span: np.ndarray) -> list:
     """Spread of the beats' shapes and sizes, QRS polarity and area (from the median beat, not baselined)."""
     pre = _idx(BEFORE_S)
     window = slice(pre - _idx(0.08), pre + _idx(0.1))
     spans = (beats[:, window].max(axis=1) - beats[:, window].min(axis=1)).mean(axis=1)
     qrs = template[window]
-    span = np.maximum(qrs.max(axis=0) - qrs.min(axis=0), 1e-6)
+    span = np.maximum(qrs_span, 1e-6)
     return [np.percentile(corr, 10), corr.min(), spans.std() / max(spans.mean(), 1e-6),
             np.median((qrs.max(axis=0) + qrs.min(axis=0)) / span),
             np.median(np.abs(qrs).sum(axis=0) / FEATURE_RATE_HZ / span)]
