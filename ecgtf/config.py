@@ -26,7 +26,7 @@ class TrainConfig:
     data_dir: str | None = None
     task: str | None = None
     sampling_rate: float | None = None      # Hz; the dataset's native rate when None
-    duration_s: float | None = None         # crop length in s; the whole record length when None
+    duration_s: float | None = None         # crop length in s; from the record lengths when None
     signal_filter: str = "none"             # none | bandpass | baseline
     standardize: bool = False               # per-lead standardisation of each crop
     augment: bool = False

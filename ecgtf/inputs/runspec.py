@@ -26,15 +26,57 @@ SPEC_VERSION = 1
 
 
 def window_samples(duration_s: float | None, sampling_rate: float, lengths=None) -> int:
-    """A run's window in samples: ``duration_s`` at ``sampling_rate`` Hz, else the longest record.
+    """A run's window in samples: ``duration_s`` at ``sampling_rate`` Hz, else
+    :func:`default_window` of the records' ``lengths``.
 
     The one window-length rule of ecgtf (training, evaluation, Grad-CAM and export).
     """
     if duration_s:
         return int(round(float(duration_s) * float(sampling_rate)))
+    return default_window(lengths, sampling_rate)[0]
+
+
+#: The default window takes this percentile of the record lengths ...
+WINDOW_PERCENTILE = 95
+#: ... and at most this many times the median length.
+WINDOW_MEDIAN_CAP = 2
+
+
+def default_window(lengths, sampling_rate: float) -> tuple[int, str]:
+    """The window when no ``duration_s`` is given, and one line saying how it was chosen.
+
+    The 95th-percentile record length (the lower of the two neighbouring lengths, so the single
+    longest record never sets it), at most twice the median: one long record (a 60-minute
+    Holter among 30 s records) cannot make every window 60 minutes long. Longer records are
+    cropped: random windows in training, the centre window (or windows ``--eval-hop-s`` apart,
+    averaged) at evaluation.
+
+    Args:
+        lengths: ``(N,)`` record lengths in samples.
+        sampling_rate: Hz of those samples (for the message).
+
+    Returns:
+        ``(samples, message)``.
+    """
     if lengths is None or len(lengths) == 0:
         raise ValueError("no duration_s and no records to take the window length from")
-    return int(np.max(lengths))
+    lengths = np.asarray(lengths, dtype=np.int64)
+    median = int(np.median(lengths))
+    typical = int(np.percentile(lengths, WINDOW_PERCENTILE, method="lower"))
+    samples = max(1, min(typical, WINDOW_MEDIAN_CAP * median))
+    longer = int(np.sum(lengths > samples))
+
+    def secs(n):
+        return f"{n / float(sampling_rate):.4g} s"
+
+    rule = (f"the {WINDOW_PERCENTILE}th-percentile record length" if samples == typical
+            else f"{WINDOW_MEDIAN_CAP} x the median record length")
+    message = (f"window {samples} samples ({secs(samples)}): {rule} of {len(lengths)} records "
+               f"(median {secs(median)}, longest {secs(int(lengths.max()))}); ")
+    if longer:
+        message += (f"{longer} longer record{'s are' if longer > 1 else ' is'} cropped (random windows in "
+                    "training, the centre window or --eval-hop-s averaging at evaluation); ")
+    return samples, message + "--duration-s sets it"
 
 
 @dataclasses.dataclass

@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="dataset folder (not needed for synthetic)")
     p.add_argument("--task", help="e.g. af4, superdiagnostic, mi_vs_norm, normal_abnormal, ribeiro6, scored27")
     p.add_argument("--sampling-rate", type=float, help="Hz to resample to (default: the dataset's own)")
-    p.add_argument("--duration-s", type=float, help="window length in seconds (default: longest record)")
+    p.add_argument("--duration-s", type=float, help="window length in seconds (default: the 95th-percentile "
+                   "record length, at most twice the median)")
     p.add_argument("--signal-filter", choices=["none", "bandpass", "baseline"])
     p.add_argument("--standardize", action="store_true", help="per-lead standardisation of each window")
     p.add_argument("--augment", action="store_true", help="noise, baseline wander, scaling, time shift")

@@ -30,7 +30,7 @@ from ecgtf.config import TrainConfig
 from ecgtf.data.augment import AugmentConfig
 from ecgtf.data.images import make_image_dataset
 from ecgtf.data.pipeline import make_raw_dataset
-from ecgtf.inputs.runspec import SPEC_FILE, load_run_data, make_spec, window_samples
+from ecgtf.inputs.runspec import SPEC_FILE, default_window, load_run_data, make_spec, window_samples
 from ecgtf.inputs.specs import input_shape_of, split_options, with_prepare
 from ecgtf.models.registry import get_entry
 from ecgtf.training import distribute
@@ -194,7 +194,11 @@ def _train_in(cfg: TrainConfig, run_dir: str, strategy, batch_size: int, start: 
     if len(data) == 0:
         raise ValueError(f"no usable records for task {data.task.name} in {data.data_dir} "
                          f"({len(data.skipped)} skipped: see {os.path.join(run_dir, 'skipped.csv')})")
-    length = window_samples(cfg.duration_s, data.sampling_rate, data.lengths)
+    if cfg.duration_s:
+        length = window_samples(cfg.duration_s, data.sampling_rate)
+    else:  # from the length distribution: one long record must not set every record's window
+        length, why = default_window(data.lengths, data.sampling_rate)
+        _say(why)
     cfg = dataclasses.replace(cfg, out=run_dir, task=data.task.name, duration_s=length / data.sampling_rate,
                               sampling_rate=cfg.sampling_rate or data.sampling_rate)
     task = data.task
