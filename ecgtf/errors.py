@@ -15,8 +15,10 @@ import sys
 
 def user_errors() -> tuple[type[BaseException], ...]:
     from ecgtf.data.record import RecordError
+    from ecgtf.training.runlock import RunFolderBusy
 
-    return (FileNotFoundError, NotADirectoryError, IsADirectoryError, KeyError, ValueError, RecordError)
+    return (FileNotFoundError, NotADirectoryError, IsADirectoryError, KeyError, ValueError, RecordError,
+            RunFolderBusy)
 
 
 def message(err: BaseException) -> str:

@@ -46,7 +46,7 @@ def test_bad_training_flags(tiny, tmp_path, capsys, flags, needle):
             "--out", str(out), "--verbose", "0", *flags]
     assert run_cli(train_script.main, argv) == 2
     _one_line(capsys, needle)
-    assert not (out / "history.csv").exists()  # nothing half-written for a bad value
+    assert not out.exists()  # a refused run leaves no run folder behind
 
 
 def test_missing_or_wrong_folders(tmp_path, capsys, monkeypatch):
@@ -65,6 +65,12 @@ def test_no_usable_records(tmp_path, capsys):
             "--out", str(tmp_path / "run")]
     assert run_cli(train_script.main, argv) == 2
     _one_line(capsys, "no usable records")
+    assert not (tmp_path / "run").exists()
+    bad = write_cinc2017(tmp_path / "bad", {"A00001": "X", "A00002": "Y"})  # every record skipped: the reasons
+    argv = argv[:5] + [bad] + argv[6:]
+    assert run_cli(train_script.main, argv) == 2
+    _one_line(capsys, "no usable records", "2 skipped: 2 label code not in the mapping")
+    assert not (tmp_path / "run").exists()
 
 
 def test_bad_config_file(tmp_path, capsys):
@@ -112,6 +118,7 @@ def test_folds_with_no_records(tmp_path, capsys):
             "--cache-dir", str(tmp_path / "c"), "--train-folds", "1", "--val-folds", "5", "--out", str(tmp_path / "r")]
     assert run_cli(train_script.main, argv) == 2
     _one_line(capsys, "--val-folds [5]")
+    assert not (tmp_path / "r").exists()  # refused after loading the data: no run folder either
 
 
 def test_cinc2020_pointed_at_a_ptbxl_folder(tmp_path, capsys):

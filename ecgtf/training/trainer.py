@@ -5,7 +5,9 @@
 prior shift folded in), ``checkpoint.keras`` (that epoch as trained, what ``--resume`` continues from),
 ``history.csv``, ``metrics.json``, ``predictions.csv``, ``thresholds.json``, ``confusion_matrix.png``,
 ``roc.png``, ``training_curves.png`` and ``skipped.csv``. An interrupted run continues
-with ``--resume`` (Keras ``BackupAndRestore``, one backup per phase).
+with ``--resume`` (Keras ``BackupAndRestore``, one backup per phase). While a run works in its folder it
+holds ``run.lock`` (:mod:`ecgtf.training.runlock`); a run refused, or stopped before training began,
+in a folder it created leaves no folder behind.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from ecgtf.training.predict import predict_records
 from ecgtf.training.priors import balanced_weights, can_fold, fold_into_head, prior_shift, record_weights
 from ecgtf.training.report import summary_lines, write_json, write_report
 from ecgtf.training.resolve import default_run_dir
+from ecgtf.training.runlock import RunLock
 from ecgtf.training.splits import split_run
 from ecgtf.tracking.wandb_run import start_run
 
@@ -165,19 +168,24 @@ def train(cfg: TrainConfig, callbacks=()) -> RunResult:
     batch_size = distribute.global_batch_size(cfg.batch_size, strategy)
     start = time.perf_counter()
     run_dir = cfg.out or default_run_dir(cfg)
-    if cfg.resume:
-        saved = os.path.join(run_dir, "config.yaml")
-        if not os.path.isfile(saved):
-            raise FileNotFoundError(f"--resume needs --out pointing at an earlier run; no {saved}")
-        finished_fit(run_dir, cfg)  # more epochs for a finished run stop here, before any file changes
+    saved = os.path.join(run_dir, "config.yaml")
+    if cfg.resume and not os.path.isfile(saved):
+        raise FileNotFoundError(f"--resume needs --out pointing at an earlier run; no {saved}")
     created = not os.path.isdir(run_dir)
     os.makedirs(run_dir, exist_ok=True)
+    # One process at a time in a run folder (the chief's; other workers write temporary folders).
+    lock = RunLock(run_dir, say=_say).acquire() if distribute.is_chief(strategy) else None
     try:
+        if cfg.resume:
+            finished_fit(run_dir, cfg)  # more epochs for a finished run stop here, before any file changes
         return _train_in(cfg, run_dir, strategy, batch_size, start, callbacks)
     except BaseException:
-        if created and os.path.isdir(run_dir) and not os.listdir(run_dir):
-            os.rmdir(run_dir)  # a run that stopped before writing anything leaves no empty folder behind
+        if created and lock is not None and not os.path.isfile(saved):  # refused, or stopped before
+            shutil.rmtree(run_dir, ignore_errors=True)  # training began: no run folder left behind
         raise
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def _train_in(cfg: TrainConfig, run_dir: str, strategy, batch_size: int, start: float, callbacks) -> RunResult:
@@ -191,9 +199,10 @@ def _train_in(cfg: TrainConfig, run_dir: str, strategy, batch_size: int, start: 
     data = load_run_data(cfg)
     check_leads(contract, data.lead_names)
     _write_csv(data.skipped, os.path.join(run_dir, "skipped.csv"))
-    if len(data) == 0:
+    if len(data) == 0:  # the run folder goes, skipped.csv with it: the reasons are in the message
+        reasons = "; ".join(f"{n} {reason}" for reason, n in _skip_reasons(data.skipped).items())
         raise ValueError(f"no usable records for task {data.task.name} in {data.data_dir} "
-                         f"({len(data.skipped)} skipped: see {os.path.join(run_dir, 'skipped.csv')})")
+                         f"({len(data.skipped)} skipped{': ' + reasons if reasons else ''})")
     if cfg.duration_s:
         length = window_samples(cfg.duration_s, data.sampling_rate)
     else:  # from the length distribution: one long record must not set every record's window
@@ -207,7 +216,7 @@ def _train_in(cfg: TrainConfig, run_dir: str, strategy, batch_size: int, start: 
     _say(f"{data.name} ({data.data_dir}): {len(data)} records for task {task.name}, "
          f"{data.sampling_rate:g} Hz, loaded in {data.load_seconds:.1f} s"
          f"{' from cache' if data.from_cache else ''}; {len(data.skipped)} skipped (see skipped.csv)")
-    for reason, n in data.skipped["reason"].str.split(":").str[0].value_counts().items():
+    for reason, n in _skip_reasons(data.skipped).items():
         _say(f"  skipped {n}: {reason}")
     if len(data.warnings):
         _write_csv(data.warnings, os.path.join(run_dir, "warnings.csv"))
@@ -568,6 +577,11 @@ def _best_so_far(history_csv: str, monitor: str) -> float | None:
 
 def _epochs_logged(history_csv: str) -> int:
     return int(_history(history_csv)["epoch"].nunique())
+
+
+def _skip_reasons(skipped: pd.DataFrame) -> pd.Series:
+    """Skipped records per reason (the text before its first colon), most frequent first."""
+    return skipped["reason"].str.split(":").str[0].value_counts()
 
 
 def _trainable(model) -> int:
