@@ -159,3 +159,46 @@ def test_cinc2020_code_in_neither_mapping_table(tmp_path):
         with pytest.raises(RecordError, match="A0003.*999999999.*--strict stops"):
             load_dataset("cinc2020", str(kept), strict=True, cache_root=str(tmp_path / cache),
                          scoring_dir=str(scoring), progress=False)
+
+
+def test_ptbxl_row_whose_header_is_missing(tmp_path):
+    root = write_ptbxl(tmp_path / "d", [{"scp_codes": {"NORM": 100.0}, "fold": 1 + i % 2} for i in range(3)])
+    os.remove(os.path.join(root, "records100", "00000", "00002_lr.hea"))
+    check_skipped(root, tmp_path, "2", ["missing header file", "00002_lr.hea"], dataset="ptbxl", n_good=2)
+
+
+def cinc2020_with_bad(tmp_path):
+    from data_builders import write_cinc2020_record
+
+    root = tmp_path / "c20"
+    for i, rid in enumerate(("A0001", "A0002", "A0003", "A0009")):
+        write_cinc2020_record(root, rid, ["164889003"], seed=i)
+    return str(root), os.path.join(str(root), "A0009")
+
+
+def test_cinc2020_signal_without_its_header(tmp_path):
+    root, path = cinc2020_with_bad(tmp_path)
+    os.remove(path + ".hea")  # the .mat alone: listed, not invisible
+    check_skipped(root, tmp_path, "A0009", ["missing header file", "a0009.mat"], dataset="cinc2020")
+
+
+@pytest.mark.parametrize("garbage, words", [
+    (b"A0009 this is not a header\nnonsense\n", ["header does not parse", "record line"]),
+    (bytes(range(256)) * 4, ["header does not parse", "not text"]),
+    (b"", ["header does not parse", "empty"]),
+])
+def test_cinc2020_garbage_header_says_so(tmp_path, garbage, words):
+    root, path = cinc2020_with_bad(tmp_path)
+    with open(path + ".hea", "wb") as f:
+        f.write(garbage)
+    data = check_skipped(root, tmp_path, "A0009", words, dataset="cinc2020")
+    assert "#dx" not in data.skipped.iloc[0]["reason"].lower()
+
+
+def test_cinc2020_header_without_dx_line(tmp_path):
+    root, path = cinc2020_with_bad(tmp_path)
+    with open(path + ".hea") as f:
+        lines = [line for line in f if "Dx:" not in line]
+    with open(path + ".hea", "w") as f:
+        f.writelines(lines)
+    check_skipped(root, tmp_path, "A0009", ["no '#dx:' line"], dataset="cinc2020")

@@ -17,7 +17,7 @@ import pandas as pd
 from ecgtf.data.base import Reader
 from ecgtf.data.record import Record
 from ecgtf.data.tasks import Task
-from ecgtf.data.wfdb_io import read_record
+from ecgtf.data.wfdb_io import read_record, record_line_problem
 
 NORMAL_CLASS = "426783006"
 # The 27 SNOMED CT codes scored in the 2020 challenge (dx_mapping_scored.csv), in the
@@ -68,6 +68,9 @@ class CinC2020Reader(Reader):
 
     def check_layout(self) -> None:
         self._headers = sorted(glob.glob(os.path.join(self.data_dir, "**", "*.hea"), recursive=True))
+        headers = {h[:-4] for h in self._headers}
+        self._orphans = [m for m in sorted(glob.glob(os.path.join(self.data_dir, "**", "*.mat"), recursive=True))
+                         if m[:-4] not in headers]  # signals whose header is missing
         if not self._headers:
             raise self._missing("*.hea headers with '#Dx:' SNOMED codes beside their .mat signals")
 
@@ -104,6 +107,9 @@ class CinC2020Reader(Reader):
         if self._frame is not None:
             return self._frame
         rows, problems = [], []
+        for mat in self._orphans:
+            problems.append((os.path.basename(mat)[:-4], f"missing header file: {os.path.relpath(mat, self.data_dir)} "
+                                                          "has no .hea beside it"))
         known = self.known_codes()
         for hea in self._headers:
             path = hea[:-4]
@@ -113,8 +119,8 @@ class CinC2020Reader(Reader):
             except (OSError, UnicodeDecodeError) as err:
                 problems.append((rid, f"header does not parse: {err}"))
                 continue
-            if dx is None:
-                problems.append((rid, "header does not parse: no '#Dx:' line"))
+            if dx is None:  # a garbage header has no '#Dx:' line either: say what is wrong with it
+                problems.append((rid, record_line_problem(hea) or "header has no '#Dx:' line (diagnosis codes)"))
                 continue
             bad = [c for c in dx if not c.isdigit()]
             if bad:

@@ -86,7 +86,8 @@ class PTBXLReader(Reader):
             rel = getattr(rec, column)
             path = os.path.join(self.data_dir, str(rel))
             if not os.path.exists(path + ".hea"):
-                continue  # signals not shipped for this record (e.g. held-back folds)
+                problems.append((rid, f"missing header file: {rel}.hea (listed in ptbxl_database.csv)"))
+                continue
             try:
                 codes = tuple(ast.literal_eval(rec.scp_codes).keys())
             except (ValueError, SyntaxError):
@@ -98,7 +99,7 @@ class PTBXLReader(Reader):
                 continue
             rows.append({"record_id": rid, "path": path, "codes": codes, "fold": int(rec.strat_fold),
                          "patient_id": rec.patient_id})
-        if not rows and not problems:
+        if not rows and all(reason.startswith("missing header file") for _, reason in problems):
             raise self._missing(f"{folder}/ with the .hea/.dat files named in ptbxl_database.csv")
         frame = pd.DataFrame(rows, columns=["record_id", "path", "codes", "fold", "patient_id"])
         self._frame = (frame, problems)

@@ -40,6 +40,28 @@ def read_header(path: str, record_id: str | None = None) -> "wfdb.Record":
         raise RecordError(record_id, f"header does not parse: {_short(err)}") from err
 
 
+def record_line_problem(hea_path: str) -> str | None:
+    """Why a ``.hea`` file's record line (``NAME SIGNALS [RATE [SAMPLES ...]]``, the first line
+    that is not a comment) is not one, or None when it is; cheap (no wfdb parse), for readers that
+    look for one comment line and must tell a garbage header from one without that line."""
+    try:
+        with open(hea_path, encoding="ascii", errors="replace") as f:
+            line = next((l.strip() for l in f if l.strip() and not l.startswith("#")), None)
+    except OSError as err:
+        return f"header does not read: {_short(err)}"
+    if line is None:
+        return "header does not parse: no record line (empty header)"
+    if not line.isprintable():
+        return "header does not parse: its record line is not text (a binary file?)"
+    fields = line.split()
+    numeric = len(fields) >= 2 and fields[1].isdigit() and (len(fields) < 3 or _RATE.match(fields[2])) \
+        and (len(fields) < 4 or fields[3].isdigit())
+    if not numeric:
+        return (f"header does not parse: record line {line[:60]!r} is not "
+                "'NAME SIGNALS SAMPLING_RATE SAMPLES'")
+    return None
+
+
 def header_comments(header: "wfdb.Record") -> dict[str, str]:
     """Returns the ``#Key: value`` comment lines of a header as a dict."""
     out: dict[str, str] = {}
@@ -142,6 +164,7 @@ def write_record(
 
 _UNIT_TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "v": 1e3, "nu": 1.0}
 _RECORD_LINE_EXT = re.compile(r"^(\S+?)\.(mat|dat|hea)(\s)", re.IGNORECASE)
+_RATE = re.compile(r"^\d+(\.\d*)?(/\d+(\.\d*)?)?(\(-?\d+(\.\d*)?\))?$")  # FS[/COUNTER_FREQ[(BASE)]]
 
 
 def _to_mv(unit: str, record_id: str) -> float:
