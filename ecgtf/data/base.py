@@ -62,6 +62,11 @@ class Reader(abc.ABC):
     def read(self, row: pd.Series) -> Record:
         """Decodes the record of one index row into a :class:`Record` in mV."""
 
+    def notes(self) -> list[str]:
+        """What the user must hear once, before the records are read (e.g. what this reader
+        cannot check in this folder, and how to let it)."""
+        return []
+
     # -- tasks --------------------------------------------------------------------------
     tasks: dict[str, Task] = {}
 

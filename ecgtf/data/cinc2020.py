@@ -31,6 +31,7 @@ SCORED_2020 = (
     ("426177001", "SB"), ("426783006", "NSR"), ("427084000", "STach"), ("63593006", "SVPB"),
     ("164934002", "TAb"), ("59931005", "TInv"), ("17338001", "VPB"),
 )
+SCORED_CODES = frozenset(c for c, _ in SCORED_2020)
 # Codes the challenge scores as one class; the first code names the class.
 EQUIVALENT = {"59118001": "713427006", "63593006": "284470004", "17338001": "427172004"}
 
@@ -63,7 +64,8 @@ class CinC2020Reader(Reader):
         self.scoring_dir = scoring_dir or self._find_scoring_dir()
         self._frame = None
         self._task = None
-        #: record id -> why it was kept with a warning (codes in neither mapping table)
+        self._known = False  # not read yet
+        #: record id -> why it was kept with a warning (codes in neither mapping table, or not checked)
         self.code_warnings: dict[str, str] = {}
 
     def check_layout(self) -> None:
@@ -86,14 +88,20 @@ class CinC2020Reader(Reader):
         """SNOMED codes of the official scored and unscored mapping tables (those of the scoring
         folder and of its ``evaluation-*`` siblings, so 2021 data is checked against the 2021
         tables too); None when no ``dx_mapping_unscored.csv`` is found (no code can be called
-        unknown then)."""
+        unknown then: :meth:`notes` says so, and records with codes outside the scored ones are
+        kept with a warning)."""
+        if self._known is False:
+            self._known = self._read_known_codes()
+        return self._known
+
+    def _read_known_codes(self) -> set[str] | None:
         if not self.scoring_dir:
             return None
         folders = {self.scoring_dir, *glob.glob(os.path.join(os.path.dirname(self.scoring_dir), "evaluation-*"))}
         tables = [os.path.join(d, f"dx_mapping_{kind}.csv") for d in sorted(folders) for kind in ("scored", "unscored")]
         if not any(t.endswith("unscored.csv") and os.path.isfile(t) for t in tables):
             return None
-        known = {c for c, _ in SCORED_2020}
+        known = set(SCORED_CODES)
         for table in filter(os.path.isfile, tables):
             frame = pd.read_csv(table, dtype=str)
             # "SNOMED CT Code" in the 2020 tables, "SNOMEDCTCode" in the 2021 ones
@@ -130,8 +138,12 @@ class CinC2020Reader(Reader):
             if unknown and len(unknown) == len(dx):
                 problems.append((rid, f"label code(s) in neither mapping table: {', '.join(unknown)}"))
                 continue
+            unchecked = [c for c in dx if known is None and c not in SCORED_CODES]
             if unknown:
                 self.code_warnings[rid] = f"label code(s) in neither mapping table, ignored: {', '.join(unknown)}"
+            elif unchecked:
+                self.code_warnings[rid] = (f"label code(s) not checked (no mapping tables), counted as no class: "
+                                           f"{', '.join(unchecked)}")
             rows.append({"record_id": rid, "path": path, "codes": dx, "source": _source(rid)})
         self._frame = (pd.DataFrame(rows, columns=["record_id", "path", "codes", "source"]), problems)
         return self._frame
@@ -139,6 +151,15 @@ class CinC2020Reader(Reader):
     def read(self, row) -> Record:
         return read_record(row["path"], record_id=row["record_id"], codes=row["codes"],
                            meta={"source": row["source"]})
+
+    def notes(self) -> list[str]:
+        if self.known_codes() is not None:
+            return []
+        where = self.scoring_dir or "scoring/evaluation-2020 beside or inside the data folder"
+        return [f"the CinC 2020 label codes are not checked: no dx_mapping_scored.csv and dx_mapping_unscored.csv "
+                f"in {where}. A code outside the 27 scored ones counts as no class, and each record with one is "
+                "listed in warnings.csv. To check the codes, give --scoring-dir DIR: the folder of the challenge's "
+                "tables (weights.csv, dx_mapping_scored.csv, dx_mapping_unscored.csv of evaluation-2020)"]
 
     @property
     def task_names(self):

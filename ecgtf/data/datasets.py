@@ -128,7 +128,7 @@ class LoadedData:
 def load_dataset(dataset: str, data_dir: str | None, task: str | None = None, sampling_rate: float | None = None,
                  *, strict: bool = False, cache_root: str | None = None, signal_filter: str = "none",
                  scoring_dir: str | None = None, synthetic_n: int | None = None, seed: int = 0,
-                 progress: bool = True, refresh: bool = False) -> LoadedData:
+                 progress: bool = True, refresh: bool = False, say=None) -> LoadedData:
     """Reads (or takes from the cache) a dataset and labels it for ``task``.
 
     Args:
@@ -147,6 +147,8 @@ def load_dataset(dataset: str, data_dir: str | None, task: str | None = None, sa
         seed: synthetic generation seed.
         progress: show a progress bar while decoding.
         refresh: rebuild the store even when one exists.
+        say: called with each ``note: ...`` of the reader (:meth:`Reader.notes`: what it cannot
+            check in this folder), before any record is read; None keeps them quiet.
     """
     start = time.perf_counter()
     if signal_filter not in transforms.FILTERS:
@@ -170,6 +172,8 @@ def load_dataset(dataset: str, data_dir: str | None, task: str | None = None, sa
     if not os.path.isdir(data_dir):
         raise FileNotFoundError(f"--data-dir {data_dir!r} does not exist; expected the {dataset} folder there.")
     reader = tf_reader or make_reader(dataset, data_dir, sampling_rate, scoring_dir)
+    for note in reader.notes() if say else ():
+        say(f"note: {note}")
     task_obj = reader.task(task or reader.default_task)
     rate = float(sampling_rate or reader.native_rate)
     store, from_cache = build_store(reader, rate, cache_root=cache_root, strict=strict,

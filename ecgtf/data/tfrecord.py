@@ -204,6 +204,9 @@ class TFRecordReader:
     def encode(self, task, codes):
         return np.asarray([int(c) for c in codes], dtype=np.int8)
 
+    def notes(self) -> list[str]:
+        return []
+
 
 def _meta_value(text: str):
     try:

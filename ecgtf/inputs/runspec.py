@@ -186,10 +186,11 @@ def _jsonable(options: dict) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()}
 
 
-def load_run_data(cfg):
-    """The dataset of a run config, decoded at its rate with its filter (``LoadedData``)."""
+def load_run_data(cfg, say=None):
+    """The dataset of a run config, decoded at its rate with its filter (``LoadedData``); ``say``
+    hears the reader's notes (see :func:`ecgtf.data.datasets.load_dataset`)."""
     from ecgtf.data.datasets import load_dataset
 
     return load_dataset(cfg.dataset, cfg.data_dir, task=cfg.task, sampling_rate=cfg.sampling_rate,
                         strict=cfg.strict, cache_root=cfg.cache_dir, signal_filter=cfg.signal_filter,
-                        scoring_dir=cfg.scoring_dir, synthetic_n=cfg.synthetic_n, seed=cfg.seed)
+                        scoring_dir=cfg.scoring_dir, synthetic_n=cfg.synthetic_n, seed=cfg.seed, say=say)

@@ -48,7 +48,7 @@ def evaluate_run(run_dir: str, *, dataset: str | None = None, data_dir: str | No
     cfg = dataclasses.replace(run.cfg, **changes)
     if dataset:
         check_task(dataset, cfg.task)
-    data = load_run_data(cfg)
+    data = load_run_data(cfg, say=print)
     if folds:
         if "fold" not in data.meta.columns:
             raise ValueError(f"--folds needs a dataset with folds (PTB-XL); {data.name} has none")

@@ -71,7 +71,7 @@ def train_features_run(cfg: FeaturesConfig, *, say=print) -> dict:
         raise ValueError("--out is required (the run folder)")
     data = load_dataset(cfg.dataset, cfg.data_dir, task=cfg.task, sampling_rate=cfg.sampling_rate,
                         cache_root=cfg.cache_dir, scoring_dir=cfg.scoring_dir, synthetic_n=cfg.synthetic_n,
-                        seed=cfg.seed)
+                        seed=cfg.seed, say=say)
     notes: list[str] = []
     parts = split(data, train_folds=cfg.train_folds, val_folds=cfg.val_folds, test_folds=cfg.test_folds,
                   val_fraction=cfg.val_fraction, test_fraction=cfg.test_fraction, seed=cfg.seed, notes=notes)

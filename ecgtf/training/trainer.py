@@ -196,7 +196,7 @@ def _train_in(cfg: TrainConfig, run_dir: str, strategy, batch_size: int, start: 
     _, builder_opts = split_options(entry, cfg.model_options)  # unknown --option keys stop here
     contract = contract_of(entry, cfg)
     cfg = apply_contract(cfg, contract, say=_say)
-    data = load_run_data(cfg)
+    data = load_run_data(cfg, say=_say)
     check_leads(contract, data.lead_names)
     _write_csv(data.skipped, os.path.join(run_dir, "skipped.csv"))
     if len(data) == 0:  # the run folder goes, skipped.csv with it: the reasons are in the message
