@@ -139,10 +139,37 @@ def test_truncated_model_and_missing_record(tiny, tmp_path, capsys):
                        "--verbose", "0"])
     assert run_cli(gradcam_script.main, ["--run", str(run), "--input", "A99999", "--out", str(tmp_path / "g.png")]) == 2
     _one_line(capsys, "A99999")
-    with open(run / "model.keras", "r+b") as f:
-        f.truncate(64)
+    size = os.path.getsize(run / "model.keras")
+    for cut in (64, size // 2, size - 10):  # Keras says "File not found" for each: the file is there
+        with open(run / "model.keras", "r+b") as f:
+            f.truncate(cut)
+        assert run_cli(evaluate_script.main, ["--run", str(run)]) == 2
+        line = _one_line(capsys, "model.keras", "cannot be loaded", "corrupt or truncated", f"{cut:,} bytes")
+        assert "not found" not in line.lower()
+    # --init-from names the file it cannot load, and a missing one stops the run before the data load.
+    argv = ["--model", "compact1d", "--dataset", "cinc2017", "--data-dir", root, "--cache-dir", cache,
+            "--epochs", "1", "--out", str(tmp_path / "again"), "--verbose", "0", "--init-from"]
+    (tmp_path / "junk.hdf5").write_text("not hdf5")
+    for source, needle in ((run / "model.keras", "corrupt or truncated"), (tmp_path / "junk.hdf5", "not an HDF5"),
+                           (tmp_path / "nope.keras", "no such run folder or model file")):
+        assert run_cli(train_script.main, argv + [str(source)]) == 2
+        _one_line(capsys, f"--init-from {source}", needle)
+        assert not (tmp_path / "again").exists()
+
+
+def test_model_with_python_code_is_refused_in_one_sentence(tmp_path, capsys):
+    import keras
+
+    from ecgtf.config import TrainConfig, save
+
+    run = tmp_path / "run"
+    save(TrainConfig(model="compact1d", dataset="cinc2017", task="af4", sampling_rate=100.0, duration_s=3.0),
+         str(run / "config.yaml"))
+    inputs = keras.Input((8,))
+    keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs)).save(str(run / "model.keras"))
     assert run_cli(evaluate_script.main, ["--run", str(run)]) == 2
-    _one_line(capsys, "model.keras", "cannot be loaded")
+    line = _one_line(capsys, "model.keras cannot be loaded", "Lambda layer")
+    assert line.endswith("so this file was not written by it (--debug shows the traceback)"), line
 
 
 def test_unreadable_thresholds_file_is_named(tmp_path, capsys):

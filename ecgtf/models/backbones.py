@@ -120,7 +120,9 @@ def load_backbone_weights(backbone: keras.Model, path: str) -> keras.Model:
     """
     try:
         if path.endswith(".keras"):
-            source = keras.saving.load_model(path, compile=False)
+            from ecgtf.models.loading import load_model_file
+
+            source = load_model_file(path)
             copy_weights_in_order(source, backbone.layers)
         else:
             backbone.load_weights(path)

@@ -42,24 +42,29 @@ def load_pretrained(init_from: str | os.PathLike) -> keras.Model:
 
     Raises:
         FileNotFoundError: nothing to load at ``init_from``.
-        ValueError: an unsupported file type.
+        ValueError: an unsupported, corrupt or truncated file (one line naming it).
     """
     path = os.fspath(init_from)
     if os.path.isdir(path):
         path = os.path.join(path, "model.keras")
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"init_from: no model file at {path!r} (expected a run folder with "
+        raise FileNotFoundError(f"--init-from: no model file at {path!r} (expected a run folder with "
                                 "model.keras, a .keras file or the published .hdf5)")
     if path.endswith(".keras"):
         from ecgtf.inputs.specs import split_model
+        from ecgtf.models.loading import load_model_file
 
-        return split_model(keras.models.load_model(path, compile=False))[1]  # the network of a run's model
+        return split_model(load_model_file(path, flag="--init-from"))[1]  # the network of a run's model
     if path.endswith((".hdf5", ".h5")):
-        info = read_keras2_hdf5(path)
+        try:
+            info = read_keras2_hdf5(path)
+        except (OSError, KeyError) as err:  # h5py: not HDF5, truncated, or a broken group
+            raise ValueError(f"--init-from {path} cannot be loaded: the file is corrupt, truncated or not an "
+                             f"HDF5 file ({' '.join(str(err).split())})") from None
         input_shape, num_outputs = keras2_io_shapes(info)
         model = build_ribeiro(input_shape or PUBLISHED_INPUT_SHAPE, num_outputs, **ribeiro_options_from_keras2(info))
         return load_ribeiro_hdf5(model, path)
-    raise ValueError(f"init_from: unsupported file {path!r}; use a run folder, .keras or .hdf5")
+    raise ValueError(f"--init-from: unsupported file {path!r}; use a run folder, .keras or .hdf5")
 
 
 def source_contract(options: dict) -> InputContract | None:

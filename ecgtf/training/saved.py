@@ -85,12 +85,9 @@ def load_run(run_dir: str, *, with_model: bool = True) -> Run:
         raise ValueError(f"with_model=False is for ensemble folders; {run_dir} is a single run")
     model = None
     if with_model:
-        model_path = os.path.join(run_dir, "model.keras")
-        try:
-            model = keras.models.load_model(model_path, compile=False)
-        except Exception as err:  # Keras raises many kinds for a truncated or foreign file
-            raise ValueError(f"{model_path} cannot be loaded "
-                             f"({type(err).__name__}: {str(err).splitlines()[0][:200]})") from None
+        from ecgtf.models.loading import load_model_file
+
+        model = load_model_file(os.path.join(run_dir, "model.keras"))
     if ensemble:  # the members' models averaged, each with its own prepare block
         return Run(run_dir, cfg, spec, model, saved.get("thresholds"), None, member_dirs(run_dir))
     if split_model(model)[0] is None:  # an old run: the network alone

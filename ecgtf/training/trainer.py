@@ -34,6 +34,7 @@ from ecgtf.data.images import make_image_dataset
 from ecgtf.data.pipeline import make_raw_dataset
 from ecgtf.inputs.runspec import SPEC_FILE, default_window, load_run_data, make_spec, window_samples
 from ecgtf.inputs.specs import input_shape_of, split_options, with_prepare
+from ecgtf.models.loading import load_model_file
 from ecgtf.models.registry import get_entry
 from ecgtf.training import distribute
 from ecgtf.training.contracts import apply_contract, check_leads, contract_of
@@ -167,6 +168,8 @@ def train(cfg: TrainConfig, callbacks=()) -> RunResult:
     strategy = distribute.make_strategy(cfg.strategy)  # first: the multi-worker one precedes any TF op
     batch_size = distribute.global_batch_size(cfg.batch_size, strategy)
     start = time.perf_counter()
+    if cfg.init_from and not os.path.exists(cfg.init_from):  # before the data load, and before any folder
+        raise FileNotFoundError(f"--init-from {cfg.init_from}: no such run folder or model file")
     run_dir = cfg.out or default_run_dir(cfg)
     saved = os.path.join(run_dir, "config.yaml")
     if cfg.resume and not os.path.isfile(saved):
@@ -268,7 +271,7 @@ def _train_in(cfg: TrainConfig, run_dir: str, strategy, batch_size: int, start: 
     # itself), so a run killed anywhere here and resumed folds the prior shift in exactly once.
     checkpoint = os.path.join(run_dir, CHECKPOINT)
     if os.path.isfile(checkpoint):
-        model = keras.models.load_model(checkpoint, compile=False)
+        model = load_model_file(checkpoint)
     else:  # no epoch had a finite score: keep the last epoch
         save_atomic(model, checkpoint)
     if shift is not None:  # the checkpoint holds the class-weighted head; the saved model decides at data priors
@@ -436,7 +439,7 @@ def _checkpoint_of_older_run(run_dir: str) -> None:
     checkpoint, final = os.path.join(run_dir, CHECKPOINT), os.path.join(run_dir, "model.keras")
     if os.path.isfile(checkpoint) or not os.path.isfile(final):
         return
-    model = keras.models.load_model(final, compile=False)
+    model = load_model_file(final)
     shift = read_thresholds(run_dir).get("prior_shift")
     if shift is not None:
         fold_into_head(model, -np.asarray(shift, dtype=np.float64))
