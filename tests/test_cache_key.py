@@ -51,3 +51,24 @@ def test_editing_a_label_rebuilds_the_cache(tmp_path):
         f.write(text)
     again = _load(root, cache)
     assert again.labels[0].argmax() == 1
+
+
+def test_same_size_edit_that_keeps_the_mtime_rebuilds_the_cache(tmp_path):
+    root = write_cinc2017(tmp_path / "d", {"A00001": "N", "A00002": "A", "A00003": "O"})
+    cache = str(tmp_path / "cache")
+    first = _load(root, cache)
+    folder = os.path.join(root, "training2017")
+    mat, hea = os.path.join(folder, "A00002.mat"), os.path.join(folder, "A00002.hea")
+    header, stats = open(hea).read(), {path: os.stat(path) for path in (mat, hea)}
+    # The signal rewritten in place with another of the same length, the header with its own text,
+    # and both modification times set back: only the status-change time tells.
+    write_record(folder, "A00002", 3.0 * ecg_like(len(first.signal(1)), 1, 300, seed=99), 300, ["ECG"], fmt="mat")
+    with open(hea, "w") as f:
+        f.write(header)
+    for path, before in stats.items():
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert (os.stat(path).st_size, os.stat(path).st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    again = _load(root, cache)
+    assert not again.from_cache
+    assert np.abs(again.signal(1) - first.signal(1)).max() > 0.5
+    assert _load(root, cache).from_cache  # and nothing else moves: the next load reuses it

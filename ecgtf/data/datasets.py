@@ -278,9 +278,12 @@ SIGNAL_SUFFIXES = (".hea", ".dat", ".mat")
 
 
 def source_signature(frame: pd.DataFrame) -> str:
-    """A hash of every record's label codes and the size and modification time (ns) of each of
-    its files (header and signal), so editing any of them rebuilds the cache.
+    """A hash of every record's label codes and the size, modification time and status-change time
+    (ns) of each of its files (header and signal), so editing any of them rebuilds the cache.
 
+    The status-change time (``st_ctime_ns``) catches a same-size edit whose modification time was
+    set back (``touch -d``, ``cp --preserve``, ``os.utime``): no program can set it. It also moves
+    on ``chmod`` or ``chown``, which then rebuild the cache once.
     ``os.stat`` of every file, no content read (a content hash would read every signal again):
     0.13 s for ``../shared/data/cinc2017``'s 6,822 records on 2 shared cores
     (``python benchmarks/bench_data.py --datasets cinc2017`` prints it).
@@ -296,5 +299,5 @@ def source_signature(frame: pd.DataFrame) -> str:
                 st = os.stat(file)
             except OSError:
                 continue
-            digest.update(f"{suffix}:{st.st_size}:{st.st_mtime_ns}".encode())
+            digest.update(f"{suffix}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}".encode())
     return digest.hexdigest()
