@@ -106,7 +106,8 @@ def test_printout_model_scores_images_and_renders_signals(tmp_path, capsys):
     expected = run.model(image[None].astype(np.float32)).numpy()[0]
     for model in (run.dir, exported):
         out = tmp_path / f"{os.path.basename(model)}.jsonl"
-        code = run_cli(predict_script.main, ["--model", model, "--input", str(tmp_path / "in"), "--out", str(out)])
+        code = run_cli(predict_script.main, ["--model", model, "--input", str(tmp_path / "in"), "--out", str(out),
+                                             "--image-input", "as-is"])
         assert code == 2
         rows = _rows(out)
         for rid in ("page", "sig"):  # the image, and the signal rendered as the run's printout

@@ -284,6 +284,10 @@ def read_page(source, *, max_angle_deg: float = deskew.MAX_ANGLE_DEG) -> PageRea
         p = calibration.find_pulse(mask, r.x0_px, r.x1_px, level, ppm_x, ppm_y)
         pulses.append(p if p is not None else
                       calibration.find_pulse(mask, r.x0_px, r.x1_px, level, ppm_x, ppm_y, at_end=True))
+    # The columns of a start pulse's fall belong to the pulse, not to the ECG after it.
+    for (y, x0), p in zip(traces, pulses):
+        if p is not None and not p.at_end:
+            y[:max(int(np.ceil(p.fall_px + line_px / 2.0)) + 1 - x0, 0)] = np.nan
     heights = [p.height_mm(ppm_y) for p in pulses if p is not None]
     gain = GAIN_MM_MV
     if heights:

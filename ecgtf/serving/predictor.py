@@ -237,7 +237,14 @@ def prepare_record(record, info: ModelInfo) -> tuple[np.ndarray, list[str]]:
     return decode_signal(signal, record.sampling_rate, info.sampling_rate, info.signal_filter), notes
 
 
-def score_files(predictor, paths, *, npy_rate: float | None = None, say=print) -> tuple[list[dict], list[dict]]:
+#: How ``predict.py`` gives an image to a model: ``digitize`` reads the page (any printout) into a
+#: signal, which a signal model scores and an image model sees redrawn in its run's look;
+#: ``as-is`` hands an image model the file's pixels (the run's own renders).
+IMAGE_INPUTS = ("digitize", "as-is")
+
+
+def score_files(predictor, paths, *, npy_rate: float | None = None, say=print,
+                image_input: str = "digitize") -> tuple[list[dict], list[dict]]:
     """``(rows, failures)``: one row per scored file, one failure per file that could not be.
 
     Args:
@@ -245,38 +252,59 @@ def score_files(predictor, paths, *, npy_rate: float | None = None, say=print) -
         paths: files and folders (:func:`ecgtf.serving.files.find_inputs`).
         npy_rate: Hz of ``.npy`` inputs; the model's rate when None.
         say: where the per-file notes and errors go (one line each).
+        image_input: one of :data:`IMAGE_INPUTS`.
 
     Returns:
         Rows ``{"record_id", "file", "probabilities": {class: p}, "decisions": {class: 0/1},
-        "notes": [...]}`` and failures ``{"record_id", "file", "error"}``.
+        "notes": [...], "input_path": how the file reached the model, "page": the page reader's
+        findings (printouts)}`` and failures ``{"record_id", "file", "error"}``.
     """
     from ecgtf.serving.files import find_inputs, is_image, read_image, read_input, record_id
+
+    if image_input not in IMAGE_INPUTS:
+        raise ValueError(f"image_input must be one of {', '.join(IMAGE_INPUTS)}, got {image_input!r}")
 
     info = predictor.info
     ready, failures = [], []
     for path in find_inputs(paths):
+        page = None
         try:
-            if is_image(path):
-                ready.append((record_id(path), path, read_image(path, info), []))
+            if is_image(path) and image_input == "as-is":
+                ready.append((record_id(path), path, read_image(path, info), [], {"input_path": "image as given"}))
                 continue
-            record = read_input(path, npy_rate or info.sampling_rate, info.lead_names or None)
-            signal, notes = prepare_record(record, info)
+            if is_image(path):
+                from ecgtf.paper.inputs import printout_record
+
+                record, notes, page = printout_record(path, record_id(path), info.lead_names)
+                signal, more = prepare_record(record, info)
+                notes += more
+                path_used = "printout -> digitised -> " + ("redrawn as the run's printout" if info.takes_images
+                                                          else "signal model")
+            else:
+                record = read_input(path, npy_rate or info.sampling_rate, info.lead_names or None)
+                signal, notes = prepare_record(record, info)
+                path_used = "signal"
             if info.takes_images:
                 signal = info.printout(signal)
-                notes.append("rendered as the run's printout")
+                if page is None:
+                    notes.append("rendered as the run's printout")
+                    path_used = "signal -> rendered as the run's printout"
         except RecordError as err:
             failures.append({"record_id": record_id(path), "file": path, "error": err.reason})
             say(f"error: {path}: {err.reason}")
             continue
         for note in notes:
             say(f"{path}: {note}")
-        ready.append((record.record_id, path, signal, notes))
+        extra = {"input_path": path_used}
+        if page is not None:
+            extra["page"] = page
+        ready.append((record.record_id, path, signal, notes, extra))
     rows = []
     if ready:
-        probs = predictor.probabilities([signal for _, _, signal, _ in ready])
+        probs = predictor.probabilities([signal for _, _, signal, _, _ in ready])
         decided = decisions(info, probs)
-        for (rid, path, _, notes), p, d in zip(ready, probs, decided):
+        for (rid, path, _, notes, extra), p, d in zip(ready, probs, decided):
             rows.append({"record_id": rid, "file": path,
                          "probabilities": {c: round(float(v), 6) for c, v in zip(info.class_names, p)},
-                         "decisions": {c: int(v) for c, v in zip(info.class_names, d)}, "notes": notes})
+                         "decisions": {c: int(v) for c, v in zip(info.class_names, d)}, "notes": notes, **extra})
     return rows, failures
