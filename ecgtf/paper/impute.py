@@ -40,7 +40,9 @@ def shown_energy(signal_mv: np.ndarray, sampling_rate: float) -> np.ndarray:
                 continue
             band = scipy.signal.sosfiltfilt(sos, lead[a:b] - np.median(lead[a:b]))
             band[:edge] = band[-edge:] = 0.0
-            energy[a:b] += band ** 2
+            # Each stretch scaled to its own QRS height, so small limb-lead complexes count as
+            # much as tall chest-lead ones.
+            energy[a:b] += band ** 2 / (np.quantile(band ** 2, 0.99) + 1e-12)
             count[a:b] += 1
     return energy / np.maximum(count, 1)
 
@@ -60,7 +62,9 @@ def fill_unshown(signal_mv: np.ndarray, sampling_rate: float) -> tuple[np.ndarra
     if empty:
         raise ValueError(f"lead(s) {empty} show no sample; nothing to fill them from")
     fs = float(sampling_rate)
-    qrs = detect_qrs(np.nan_to_num(x), fs, energy=shown_energy(x, fs))
+    whole = shown.all(axis=0)
+    # A lead shown throughout (a rhythm strip) times the beats; otherwise the leads shown at each moment.
+    qrs = detect_qrs(x[:, whole], fs) if whole.any() else detect_qrs(np.nan_to_num(x), fs, energy=shown_energy(x, fs))
     pre, post = int(round(BEFORE_S * fs)), int(round(AFTER_S * fs))
     if len(qrs) > 1:
         rr = int(np.median(np.diff(qrs)))

@@ -32,6 +32,9 @@ GAIN_MM_MV = 10.0
 #: A strip this close to 10 s is taken as exactly 10 s, measured back from its end.
 STANDARD_S = 10.0
 SNAP_S = 0.6
+#: The rate of the plotted record, when a page gives no other mark of its time 0 than its end
+#: (PTB-XL's 100 Hz, the most printed public 12-lead set; ``read_page(source_rate_hz=...)``).
+SOURCE_RATE_HZ = 100.0
 #: How far a line's drawn end spills past its last point, as a share of the line's width
 #: (measured on anti-aliased renders with butt and projecting caps).
 CAP_SPILL = 0.35
@@ -182,17 +185,20 @@ def _strip_scale(rows, pulses, line_px) -> float:
     return float(np.median(ends) - np.median(starts)) / (STANDARD_S * SPEED_MM_S)
 
 
-def _time_origin(rows, pulses, line_px, ppm_x) -> tuple[float, float]:
+def _time_origin(rows, pulses, line_px, ppm_x, source_rate_hz: float = SOURCE_RATE_HZ) -> tuple[float, float]:
     """``(x_start_px, duration_s)``: image x of the page's time 0 and the strip's length.
 
-    The end of the strip is the surest mark (nothing is drawn after it); the start is where the
-    trace begins or a calibration pulse falls. A strip within 0.6 s of 10 s is taken as 10 s.
-    When its start agrees with its end to 0.05 s the two marks are combined, otherwise it is
-    measured back from the end. Plotted samples sit at ``k / fs``, so the last one is a sample
-    short of 10 s, and a pulse's fall lands about a sample and a half after the ECG's start:
-    weighting the end 0.6 and the start 0.4 cancels both whatever the record's rate.
+    A strip within 0.6 s of 10 s is taken as 10 s. Plotted samples sit at ``k / fs``, so the
+    strip's last drawn point is one sample short of 10 s, with ``fs`` the plotted record's rate
+    (``source_rate_hz``, a prior when unknown). Marks, surest first:
+
+    * a start that agrees with the end to 0.03 s without a pulse: the first drawn point;
+    * a calibration pulse whose fall meets the ECG (within 0.05 s): the fall lands about a
+      sample and a half after the ECG's start, so weighting the end 0.6 and the fall 0.4
+      cancels the sample whatever the rate;
+    * otherwise (a pulse followed by a stretch of baseline, a label left of the trace): the end.
     """
-    starts, ends, _ = _strip_ends(rows, pulses, line_px)
+    starts, ends, from_pulse = _strip_ends(rows, pulses, line_px)
     x_end = float(np.median(ends))
     x_begin = float(np.median(starts))
     px_per_s = SPEED_MM_S * ppm_x
@@ -200,17 +206,20 @@ def _time_origin(rows, pulses, line_px, ppm_x) -> tuple[float, float]:
     if abs(duration - STANDARD_S) > SNAP_S:
         return x_begin, duration
     from_end = x_end - STANDARD_S * px_per_s
-    if abs(from_end - x_begin) <= 0.05 * px_per_s:
+    if not from_pulse.any() and abs(from_end - x_begin) <= 0.03 * px_per_s:
+        return x_begin, STANDARD_S
+    if from_pulse.any() and abs(from_end - x_begin) <= 0.05 * px_per_s:
         return 0.6 * from_end + 0.4 * x_begin, STANDARD_S
-    return from_end, STANDARD_S
+    return from_end + px_per_s / float(source_rate_hz), STANDARD_S
 
-
-def read_page(source, *, max_angle_deg: float = deskew.MAX_ANGLE_DEG) -> PageReading:
+def read_page(source, *, max_angle_deg: float = deskew.MAX_ANGLE_DEG,
+              source_rate_hz: float = SOURCE_RATE_HZ) -> PageReading:
     """Reads a printout.
 
     Args:
         source: an image file path, or an image array (grey, RGB or RGBA; uint8, uint16 or float).
         max_angle_deg: the widest rotation searched.
+        source_rate_hz: the plotted record's sampling rate, when known (see :func:`_time_origin`).
 
     Raises:
         PageReadError: one line naming the step that failed.
@@ -300,11 +309,11 @@ def read_page(source, *, max_angle_deg: float = deskew.MAX_ANGLE_DEG) -> PageRea
             grid_conf = 0.6
         else:
             gain = min((5.0, 10.0, 20.0), key=lambda g: abs(g - h_mm))
-    x_start, duration = _time_origin(rows, pulses, line_px, ppm_x)
+    x_start, duration = _time_origin(rows, pulses, line_px, ppm_x, source_rate_hz)
     if scale_from.startswith("page width"):
         ppm_x = ppm_y = _strip_scale(rows, pulses, line_px)
         scale_from, grid_conf = "strip length (no grid, no pulse: taken as 10 s at 25 mm/s)", 0.3
-        x_start, duration = _time_origin(rows, pulses, line_px, ppm_x)
+        x_start, duration = _time_origin(rows, pulses, line_px, ppm_x, source_rate_hz)
     if duration < 2.0:
         raise PageReadError("layout", f"the trace rows show only {duration:.1f} s")
     evidence = None
