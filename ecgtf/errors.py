@@ -30,11 +30,15 @@ def message(err: BaseException) -> str:
 def run_cli(main, argv=None) -> int:
     """Runs ``main(argv)``; a user error prints ``error: ...`` on one line and returns 2.
 
-    ``--debug`` among the arguments, or ``ECGTF_DEBUG=1``, shows the traceback instead.
+    ``--debug`` among the arguments, or ``ECGTF_DEBUG=1``, shows the traceback instead, and
+    TensorFlow's start-up lines (:mod:`ecgtf.quiet` drops them otherwise).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv or os.environ.get("ECGTF_DEBUG", "") not in ("", "0")
     argv = [a for a in argv if a != "--debug"]
+    from ecgtf.quiet import quiet_tensorflow
+
+    quiet_tensorflow(debug)  # its start-up lines dropped, unless --debug
     try:
         main(argv)
     except user_errors() as err:

@@ -49,4 +49,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    from ecgtf.errors import run_cli
+
+    sys.exit(run_cli(main))

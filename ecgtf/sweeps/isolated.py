@@ -23,6 +23,9 @@ class TrialProcessDied(RuntimeError):
 
 
 def _child(cfg_dict: dict, config: dict, name: str, sweep_dir: str, trial_id: int, seed: int) -> None:
+    from ecgtf.quiet import quiet_tensorflow
+
+    quiet_tensorflow()  # a fresh process imports TensorFlow again: its start-up lines go here too
     import optuna
 
     from ecgtf.atomic import replacing
