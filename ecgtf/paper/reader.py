@@ -193,9 +193,9 @@ def _time_origin(rows, pulses, line_px, ppm_x, source_rate_hz: float = SOURCE_RA
     (``source_rate_hz``, a prior when unknown). Marks, surest first:
 
     * a start that agrees with the end to 0.03 s without a pulse: the first drawn point;
-    * a calibration pulse whose fall meets the ECG (within 0.05 s): the fall lands about a
-      sample and a half after the ECG's start, so weighting the end 0.6 and the fall 0.4
-      cancels the sample whatever the rate;
+    * a calibration pulse whose fall meets the ECG: the fall lands about a sample and a half
+      after the ECG's start (0-35 ms after the end's mark, which is a sample early), so
+      weighting the end 0.6 and the fall 0.4 cancels the sample whatever the rate;
     * otherwise (a pulse followed by a stretch of baseline, a label left of the trace): the end.
     """
     starts, ends, from_pulse = _strip_ends(rows, pulses, line_px)
@@ -208,7 +208,7 @@ def _time_origin(rows, pulses, line_px, ppm_x, source_rate_hz: float = SOURCE_RA
     from_end = x_end - STANDARD_S * px_per_s
     if not from_pulse.any() and abs(from_end - x_begin) <= 0.03 * px_per_s:
         return x_begin, STANDARD_S
-    if from_pulse.any() and abs(from_end - x_begin) <= 0.05 * px_per_s:
+    if from_pulse.any() and -0.002 * px_per_s <= x_begin - from_end <= 0.035 * px_per_s:
         return 0.6 * from_end + 0.4 * x_begin, STANDARD_S
     return from_end + px_per_s / float(source_rate_hz), STANDARD_S
 
@@ -241,9 +241,10 @@ def read_page(source, *, max_angle_deg: float = deskew.MAX_ANGLE_DEG,
     scale_from = "grid"
     grid_conf = min(gx.confidence, gy.confidence)
     if gx.px_per_mm and gy.px_per_mm and abs(gx.px_per_mm / gy.px_per_mm - 1) > 0.25:
-        # One axis saw only major lines, or a periodic pattern that is not the grid: take the
-        # better-supported axis for both.
-        best = gx if gx.confidence >= gy.confidence else gy
+        # One axis locked onto a multiple of the line spacing (faint minor lines): the finer
+        # period is the grid's, unless it is barely supported.
+        fine, coarse = (gx, gy) if gx.px_per_mm < gy.px_per_mm else (gy, gx)
+        best = fine if fine.confidence >= 0.1 else coarse
         gx = gy = best
         grid_conf *= 0.7
     ppm_x, ppm_y = gx.px_per_mm, gy.px_per_mm
