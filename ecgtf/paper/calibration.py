@@ -63,19 +63,21 @@ def find_pulse(mask: np.ndarray, x0: int, x1: int, level: float, px_per_mm_x: fl
     top = top_lo + float(np.mean(rows))
     foot_row = int(round(level - top_lo))
 
+    # The rows a side stroke must ink: from the top down to at least 3 mm above the level (the
+    # foot may sit off it).
+    side = slice(rows[-1], max(foot_row - int(3 * px_per_mm_y), rows[-1] + 1) + 1)
+
     def vertical(col):
+        # Over three columns: a scanned stroke leans by a pixel or two.
         if not 0 <= col < window.shape[1]:
             return False
-        # Inked from the top down to at least 3 mm above the level (the foot may sit off it).
-        # (over three columns: a scanned stroke leans by a pixel or two)
-        span = window[rows[-1]:max(foot_row - int(3 * px_per_mm_y), rows[-1] + 1) + 1, max(col - 1, 0):col + 2]
+        span = window[side, max(col - 1, 0):col + 2]
         return len(span) > 0 and span.any(axis=1).mean() > 0.9
 
     # Each side is a vertical stroke a few pixels thick: its centre is the mean of the columns
     # inked over the stroke's whole height.
     def stroke(lo, hi):
-        return [c for c in range(lo, hi) if 0 <= c < window.shape[1]
-                and window[rows[-1]:max(foot_row - int(3 * px_per_mm_y), rows[-1] + 1) + 1, c].mean() > 0.9]
+        return [c for c in range(lo, hi) if 0 <= c < window.shape[1] and window[side, c].mean() > 0.9]
 
     if not any(vertical(c) for c in range(s - 2, s + 3)) or not any(vertical(c) for c in range(e - 3, e + 2)):
         return None

@@ -16,7 +16,7 @@ import numpy as np
 from ecgtf.data.record import Record, RecordError
 
 SIGNAL_EXTENSIONS = (".hea", ".mat", ".npy")
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+from ecgtf.paper.image import IMAGE_EXTENSIONS  # the images the page reader reads
 
 
 def find_inputs(paths) -> list[str]:
